@@ -1,0 +1,1 @@
+"""Collateral: the certificates, CRLs and signed statements that verification needs."""

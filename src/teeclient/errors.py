@@ -1,0 +1,405 @@
+"""The teeclient error hierarchy: every failure has a stable, machine-readable code.
+
+::
+
+    TeeclientError
+    ├── UsageError                     (exit 2) the caller asked for something impossible
+    │   └── ProductRequiredError       snp.product_required
+    ├── ConfigError                    (exit 2) a configuration file or argument is wrong
+    │   └── PolicyError                policy.*  (syntax, unknown key, wrong type, bad value)
+    ├── EvidenceError                  (exit 3) the evidence is not authentic or not consistent
+    │   ├── ParseError                 *.malformed, *.unsupported_*
+    │   ├── SignatureError             *.signature_invalid
+    │   ├── ChainError                 chain.*  (untrusted, expired, revoked, bad extensions)
+    │   ├── EndorsementError           snp.tcb_mismatch, snp.chip_id_mismatch, ...
+    │   ├── BindingError               binding.*
+    │   └── FreshnessError             freshness.*
+    ├── CollateralError                (exit 4) collateral missing, stale or not authentic
+    ├── TransportError                 transport.*
+    └── AttestationRejected            (exit 1) verified, but the policy said no
+
+Codes are dotted, stable and never reused; ``docs/errors.md`` lists every one of them and a
+test keeps the two in step. Errors carry the fields that failed (``field``, ``expected``,
+``actual``) so callers and the CLI's ``--json`` never parse messages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from teeclient.policy.result import Appraisal
+
+__all__ = [
+    "AttestationRejected",
+    "BindingError",
+    "ChainError",
+    "ChainExpiredError",
+    "ChainExtensionError",
+    "ChainNotYetValidError",
+    "ChainRevokedError",
+    "ChainSignatureError",
+    "ChainUntrustedError",
+    "CollateralError",
+    "CollateralMissingError",
+    "CollateralSignatureError",
+    "CollateralStaleError",
+    "ConfigError",
+    "EndorsementError",
+    "EvidenceError",
+    "FreshnessError",
+    "InputError",
+    "ParseError",
+    "PolicyError",
+    "PolicySyntaxError",
+    "PolicyTypeError",
+    "PolicyUnknownKeyError",
+    "PolicyValueError",
+    "ProductRequiredError",
+    "SignatureError",
+    "SnpChipIdMismatchError",
+    "SnpEndorsementMismatchError",
+    "SnpProductMismatchError",
+    "SnpProductUnknownError",
+    "SnpSignatureError",
+    "SnpTcbMismatchError",
+    "SnpUnsignedReportError",
+    "TeeclientError",
+    "TransportError",
+    "UnsupportedFormatError",
+    "all_error_classes",
+]
+
+_MAX_VALUE_TEXT = 200
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > _MAX_VALUE_TEXT:
+        return text[: _MAX_VALUE_TEXT - 1] + "…"
+    return text
+
+
+class TeeclientError(Exception):
+    """Base of every error teeclient raises on purpose."""
+
+    code: ClassVar[str] = "teeclient.error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str | None = None,
+        field: str | None = None,
+        expected: object = None,
+        actual: object = None,
+        offset: int | None = None,
+    ) -> None:
+        self.message = message
+        self.platform = platform
+        self.field = field
+        self.expected = expected
+        self.actual = actual
+        self.offset = offset
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [self.message]
+        if self.field is not None:
+            parts.append(f"field {self.field}")
+        if self.offset is not None:
+            parts.append(f"offset {self.offset:#x}")
+        if self.expected is not None:
+            parts.append(f"expected {_short(self.expected)}")
+        if self.actual is not None:
+            parts.append(f"found {_short(self.actual)}")
+        return f"[{self.code}] " + "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a JSON-ready mapping (the ``error`` member of ``--json`` output)."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        for key in ("platform", "field", "offset"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        for key in ("expected", "actual"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value if isinstance(value, str | int | bool) else _short(value)
+        return out
+
+
+# --- exit code 2 -----------------------------------------------------------------------------
+
+
+class UsageError(TeeclientError):
+    """The caller asked for something that cannot be done as asked."""
+
+    code = "usage.invalid"
+
+
+class ProductRequiredError(UsageError):
+    """A SEV-SNP v2 report carries no CPUID; the product must be given explicitly."""
+
+    code = "snp.product_required"
+
+
+class InputError(UsageError):
+    """An input file cannot be read or is not a kind of evidence or collateral we know."""
+
+    code = "input.unrecognised"
+
+
+class ConfigError(TeeclientError):
+    """A configuration value (policy, trust store, settings) is invalid."""
+
+    code = "config.invalid"
+
+
+class PolicyError(ConfigError):
+    """A policy file is invalid; ``location`` names file, line and key path."""
+
+    code = "policy.invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key_path: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        expected: object = None,
+        actual: object = None,
+    ) -> None:
+        self.key_path = key_path
+        self.file = file
+        self.line = line
+        super().__init__(message, field=key_path, expected=expected, actual=actual)
+
+    def _render(self) -> str:
+        where = ""
+        if self.file is not None or self.line is not None:
+            where = f"{self.file or '<policy>'}"
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        return where + super()._render()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.file is not None:
+            out["file"] = self.file
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+class PolicySyntaxError(PolicyError):
+    """The policy file is not valid TOML."""
+
+    code = "policy.syntax"
+
+
+class PolicyUnknownKeyError(PolicyError):
+    """The policy has a key or section teeclient does not know (typos are errors)."""
+
+    code = "policy.unknown_key"
+
+
+class PolicyTypeError(PolicyError):
+    """A policy value has the wrong type."""
+
+    code = "policy.wrong_type"
+
+
+class PolicyValueError(PolicyError):
+    """A policy value has the right type but an invalid value."""
+
+    code = "policy.invalid_value"
+
+
+# --- exit code 3 -----------------------------------------------------------------------------
+
+
+class EvidenceError(TeeclientError):
+    """The evidence is not authentic, not well formed, or not internally consistent."""
+
+    code = "evidence.invalid"
+
+
+class ParseError(EvidenceError):
+    """Bytes do not have the structure their format requires."""
+
+    code = "evidence.malformed"
+
+
+class UnsupportedFormatError(ParseError):
+    """A well-formed structure in a version or variant teeclient does not support."""
+
+    code = "evidence.unsupported"
+
+
+class SignatureError(EvidenceError):
+    """A signature over evidence does not verify."""
+
+    code = "evidence.signature_invalid"
+
+
+class SnpSignatureError(SignatureError):
+    """The SEV-SNP report signature does not verify with the VCEK/VLEK."""
+
+    code = "snp.signature_invalid"
+
+
+class SnpUnsignedReportError(EvidenceError):
+    """The SEV-SNP report says it is unsigned (SIGNING_KEY = 7)."""
+
+    code = "snp.unsigned_report"
+
+
+class ChainError(EvidenceError):
+    """A certificate chain does not lead to a pinned root."""
+
+    code = "chain.invalid"
+
+
+class ChainUntrustedError(ChainError):
+    """A certificate is not issued by the expected pinned issuer, or a root is not pinned."""
+
+    code = "chain.untrusted"
+
+
+class ChainSignatureError(ChainError):
+    """A certificate signature does not verify under its issuer's key."""
+
+    code = "chain.signature_invalid"
+
+
+class ChainExpiredError(ChainError):
+    """A certificate is past its notAfter at the verification time."""
+
+    code = "chain.expired"
+
+
+class ChainNotYetValidError(ChainError):
+    """A certificate is before its notBefore at the verification time."""
+
+    code = "chain.not_yet_valid"
+
+
+class ChainRevokedError(ChainError):
+    """A certificate of the chain is listed in its issuer's revocation list."""
+
+    code = "chain.revoked"
+
+
+class ChainExtensionError(ChainError):
+    """A certificate lacks or misuses a required extension or name attribute."""
+
+    code = "chain.bad_certificate"
+
+
+class EndorsementError(EvidenceError):
+    """The endorsement (certificate) does not match what the evidence reports."""
+
+    code = "evidence.endorsement_mismatch"
+
+
+class SnpEndorsementMismatchError(EndorsementError):
+    """A VCEK/VLEK extension (product, key kind, struct version) contradicts the report."""
+
+    code = "snp.endorsement_mismatch"
+
+
+class SnpTcbMismatchError(EndorsementError):
+    """The VCEK/VLEK TCB does not equal REPORTED_TCB, or exceeds CURRENT_TCB."""
+
+    code = "snp.tcb_mismatch"
+
+
+class SnpChipIdMismatchError(EndorsementError):
+    """The VCEK hwID does not equal the report's CHIP_ID."""
+
+    code = "snp.chip_id_mismatch"
+
+
+class SnpProductUnknownError(EvidenceError):
+    """The report's CPUID names no product teeclient knows."""
+
+    code = "snp.product_unknown"
+
+
+class SnpProductMismatchError(EvidenceError):
+    """The product given by the caller contradicts the report's CPUID."""
+
+    code = "snp.product_mismatch"
+
+
+class BindingError(EvidenceError):
+    """Evidence does not bind the expected nonce or keys."""
+
+    code = "binding.mismatch"
+
+
+class FreshnessError(EvidenceError):
+    """Evidence is too old, from the future, or replayed."""
+
+    code = "freshness.invalid"
+
+
+# --- exit code 4 -----------------------------------------------------------------------------
+
+
+class CollateralError(TeeclientError):
+    """Collateral (certificates, CRLs, TCB info, OCSP) is missing, stale or not authentic."""
+
+    code = "collateral.unavailable"
+
+
+class CollateralMissingError(CollateralError):
+    """A collateral item verification needs was not supplied."""
+
+    code = "collateral.missing"
+
+
+class CollateralSignatureError(CollateralError):
+    """A collateral item (CRL, TCB info, OCSP response) is not signed by the expected key."""
+
+    code = "collateral.signature_invalid"
+
+
+class CollateralStaleError(CollateralError):
+    """A collateral item is outside its validity window at the verification time."""
+
+    code = "collateral.stale"
+
+
+# --- transport and policy outcome ------------------------------------------------------------
+
+
+class TransportError(TeeclientError):
+    """The encrypted transport failed or was tampered with."""
+
+    code = "transport.failed"
+
+
+class AttestationRejected(TeeclientError):
+    """Evidence verified but the policy rejected it; carries the full ``Appraisal``."""
+
+    code = "policy.rejected"
+
+    def __init__(self, message: str, *, appraisal: Appraisal) -> None:
+        self.appraisal = appraisal
+        super().__init__(message)
+
+
+def all_error_classes() -> list[type[TeeclientError]]:
+    """Every error class defined here, base first (used by docs and code-uniqueness tests)."""
+    seen: list[type[TeeclientError]] = []
+    stack: list[type[TeeclientError]] = [TeeclientError]
+    while stack:
+        cls = stack.pop(0)
+        if cls not in seen:
+            seen.append(cls)
+            stack.extend(cls.__subclasses__())
+    return seen

@@ -1,0 +1,1 @@
+"""Platform verifiers. Each platform package has abi (bytes ↔ structures), verify, claims."""

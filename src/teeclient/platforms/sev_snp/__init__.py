@@ -1,0 +1,1 @@
+"""AMD SEV-SNP: report parsing (abi), KDS rules (kds), verification (verify), claims (claims)."""

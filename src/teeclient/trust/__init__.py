@@ -1,0 +1,204 @@
+"""Pinned vendor roots of trust, and the TrustStore that is the only way to change them.
+
+``TrustStore.vendor()`` loads the roots shipped as package data and checks each one against
+the SHA-256 fingerprint pinned in this module. A caller may build a store with other anchors
+(for example a generated test PKI) through ``with_anchor`` / ``with_added_anchor``; nothing
+else, no environment variable and no configuration file, changes what is trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from types import MappingProxyType
+
+from cryptography import x509
+
+from teeclient._x509 import SignatureMemo, der, fingerprint, load_certificates
+from teeclient.errors import ChainUntrustedError, ConfigError
+
+__all__ = ["AMD_PRODUCTS", "VENDOR_FINGERPRINTS", "TrustAnchor", "TrustStore"]
+
+AMD_PRODUCTS = ("milan", "genoa", "turin")
+
+#: Anchor name -> SHA-256 (DER) of every certificate the vendor store pins under that name.
+#: specs/sev-snp.md §5.2; the same bytes are embedded in go-sev-guest, virtee, oak, trustee.
+VENDOR_FINGERPRINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "amd.milan.ark": ("69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd",),
+        "amd.milan.ask": ("67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b",),
+        "amd.milan.asvk": ("c5e081f59b7efab1fe2f8b505e159704e72f29cab7ef7cf628a05a42439082f5",),
+        "amd.genoa.ark": ("4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1",),
+        "amd.genoa.ask": ("5464738c1546aed5f2cecf1dc98c5c960a92e8913238a61711bc90ec6e828521",),
+        "amd.genoa.asvk": ("197e610743a917d6b9bb982a5a9226ccc0a15b611be0619e626aca9151457372",),
+        "amd.turin.ark": ("1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",),
+        "amd.turin.ask": ("5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185",),
+        "amd.turin.asvk": ("104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c",),
+    }
+)
+
+# (package data file, source URL) -> the anchor names its certificates fill, in file order.
+_AMD_FILES: tuple[tuple[str, str, tuple[str, str]], ...] = tuple(
+    (
+        f"{product}_{kind}_ark.pem",
+        f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
+        f"{product.capitalize()}/cert_chain",
+        (f"amd.{product}.{kind}", f"amd.{product}.ark"),
+    )
+    for product in AMD_PRODUCTS
+    for kind in ("ask", "asvk")
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustAnchor:
+    """A named set of trusted certificates, with where they came from."""
+
+    name: str
+    certificates: tuple[x509.Certificate, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        if not self.certificates:
+            raise ValueError(f"trust anchor {self.name!r} has no certificates")
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """SHA-256 (DER) of each certificate, lowercase hex."""
+        return tuple(fingerprint(c) for c in self.certificates)
+
+    def contains(self, cert: x509.Certificate) -> bool:
+        """True if ``cert`` is byte-identical to one of this anchor's certificates."""
+        encoded = der(cert)
+        return any(der(c) == encoded for c in self.certificates)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrustStore:
+    """An immutable mapping of anchor names to trusted certificates.
+
+    Anchor names are ``<vendor>.<scope>.<role>`` (``amd.genoa.ark``, ``amd.genoa.asvk``).
+    Build the shipped set with ``TrustStore.vendor()``; derive other stores explicitly.
+    The store also memoises certificate signatures it has verified (by content hash), so
+    reusing one store makes repeated verifications cheaper without changing their result.
+    """
+
+    _anchors: Mapping[str, TrustAnchor]
+    memo: SignatureMemo = field(default_factory=SignatureMemo, compare=False)
+
+    @classmethod
+    def vendor(cls) -> TrustStore:
+        """The vendor roots shipped with teeclient, each checked against its pinned fingerprint.
+
+        Raises:
+            ConfigError: the package data does not match the pinned fingerprints.
+        """
+        collected: dict[str, list[tuple[x509.Certificate, str]]] = {}
+        base = resources.files("teeclient.trust") / "data" / "amd"
+        for filename, url, names in _AMD_FILES:
+            data = (base / filename).read_bytes()
+            certs = load_certificates(data, role=filename, platform="trust")
+            if len(certs) != len(names):
+                raise ConfigError(
+                    "shipped AMD chain has the wrong number of certificates",
+                    field=filename,
+                    expected=len(names),
+                    actual=len(certs),
+                )
+            for name, cert in zip(names, certs, strict=True):
+                collected.setdefault(name, []).append((cert, url))
+        anchors: dict[str, TrustAnchor] = {}
+        for name, entries in collected.items():
+            unique: dict[str, tuple[x509.Certificate, str]] = {}
+            for cert, url in entries:
+                unique.setdefault(fingerprint(cert), (cert, url))
+            pinned = VENDOR_FINGERPRINTS[name]
+            if tuple(sorted(unique)) != tuple(sorted(pinned)):
+                raise ConfigError(
+                    "shipped root does not match its pinned fingerprint",
+                    field=name,
+                    expected=", ".join(pinned),
+                    actual=", ".join(sorted(unique)),
+                )
+            certs = tuple(unique[fp][0] for fp in pinned)
+            anchors[name] = TrustAnchor(name=name, certificates=certs, source=unique[pinned[0]][1])
+        return cls(MappingProxyType(dict(sorted(anchors.items()))))
+
+    @classmethod
+    def empty(cls) -> TrustStore:
+        """A store that trusts nothing (build test stores from it)."""
+        return cls(MappingProxyType({}))
+
+    def __iter__(self) -> Iterator[TrustAnchor]:
+        return iter(self._anchors.values())
+
+    def __len__(self) -> int:
+        return len(self._anchors)
+
+    def names(self) -> tuple[str, ...]:
+        """All anchor names, sorted."""
+        return tuple(self._anchors)
+
+    def get(self, name: str) -> TrustAnchor | None:
+        """The anchor called ``name``, or None."""
+        return self._anchors.get(name)
+
+    def require(self, name: str, *, platform: str) -> TrustAnchor:
+        """The anchor called ``name``.
+
+        Raises:
+            ChainUntrustedError: the store has no such anchor.
+        """
+        anchor = self._anchors.get(name)
+        if anchor is None:
+            raise ChainUntrustedError(
+                "no trusted root configured for this evidence",
+                platform=platform,
+                field=name,
+                expected="a pinned anchor",
+                actual="none in the trust store",
+            )
+        return anchor
+
+    def with_anchor(
+        self, name: str, certificates: Iterable[x509.Certificate], *, source: str
+    ) -> TrustStore:
+        """A new store in which ``name`` trusts exactly ``certificates`` (replacing any)."""
+        anchors = dict(self._anchors)
+        anchors[name] = TrustAnchor(name=name, certificates=tuple(certificates), source=source)
+        return TrustStore(MappingProxyType(dict(sorted(anchors.items()))))
+
+    def with_added_anchor(
+        self, name: str, certificates: Iterable[x509.Certificate], *, source: str
+    ) -> TrustStore:
+        """A new store in which ``name`` also trusts ``certificates`` (a second root, say)."""
+        current = self._anchors.get(name)
+        existing = current.certificates if current is not None else ()
+        seen = {hashlib.sha256(der(c)).digest() for c in existing}
+        merged = list(existing)
+        for cert in certificates:
+            digest = hashlib.sha256(der(cert)).digest()
+            if digest not in seen:
+                seen.add(digest)
+                merged.append(cert)
+        src = source if current is None else f"{current.source}; {source}"
+        return self.with_anchor(name, merged, source=src)
+
+    def without(self, name: str) -> TrustStore:
+        """A new store without the anchor ``name``."""
+        anchors = {k: v for k, v in self._anchors.items() if k != name}
+        return TrustStore(MappingProxyType(anchors))
+
+    def describe(self) -> list[dict[str, object]]:
+        """Each anchor's name, source, subjects and fingerprints (for `inspect` and docs)."""
+        return [
+            {
+                "name": a.name,
+                "source": a.source,
+                "subjects": [c.subject.rfc4514_string() for c in a.certificates],
+                "sha256": list(a.fingerprints),
+            }
+            for a in self._anchors.values()
+        ]
