@@ -1,1 +1,72 @@
-"""Platform verifiers. Each platform package has abi (bytes ↔ structures), verify, claims."""
+"""Platform verifiers and the registry that picks one for a piece of evidence.
+
+Each platform package has ``abi`` (bytes ↔ structures), ``verify`` (signatures, chains,
+consistency → claims) and ``claims``. This module recognises evidence by content and
+dispatches to the platform's ``verify_evidence``; platform modules are imported on use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from teeclient.collateral.items import CollateralSet
+    from teeclient.policy.result import Claims
+    from teeclient.trust import TrustStore
+
+__all__ = ["PLATFORMS", "VerifyOptions", "detect_platform", "verify_evidence"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyOptions:
+    """Per-call verification options that are not evidence, collateral or trust."""
+
+    product: str | None = None  # SEV-SNP: required for version 2 reports
+
+
+# platform name -> module defining `verify_evidence(data, *, collateral, trust, now, options)`
+PLATFORMS: dict[str, str] = {
+    "sev-snp": "teeclient.platforms.sev_snp.verify",
+}
+
+
+def _is_sev_snp(data: bytes) -> bool:
+    if data[:4] == b"HCLA":
+        return True
+    if len(data) < 0x4A0:
+        return False
+    version = int.from_bytes(data[0:4], "little")
+    algo = int.from_bytes(data[0x34:0x38], "little")
+    return 2 <= version <= 5 and algo == 1
+
+
+_SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (("sev-snp", _is_sev_snp),)
+
+
+def detect_platform(data: bytes) -> str | None:
+    """The platform whose evidence ``data`` looks like (by content), or None."""
+    for name, sniff in _SNIFFERS:
+        if sniff(data):
+            return name
+    return None
+
+
+def verify_evidence(
+    platform: str,
+    data: bytes,
+    *,
+    collateral: CollateralSet,
+    trust: TrustStore,
+    now: datetime,
+    options: VerifyOptions,
+) -> Claims:
+    """Verify ``data`` with ``platform``'s verifier and return its claims."""
+    module = importlib.import_module(PLATFORMS[platform])
+    result: Claims = module.verify_evidence(
+        data, collateral=collateral, trust=trust, now=now, options=options
+    )
+    return result

@@ -48,12 +48,13 @@ from teeclient.errors import (
     SnpTcbMismatchError,
     SnpUnsignedReportError,
 )
+from teeclient.platforms import VerifyOptions
 from teeclient.platforms.sev_snp import abi, kds
 from teeclient.platforms.sev_snp.abi import Product, SigningKey, SnpReport, TcbVersion
 from teeclient.platforms.sev_snp.claims import HclBinding, RevocationInfo, SnpClaims, VekInfo
 from teeclient.trust import TrustStore
 
-__all__ = ["SnpEvidence", "split_evidence", "verify"]
+__all__ = ["SnpEvidence", "split_evidence", "verify", "verify_evidence"]
 
 PLATFORM = "sev-snp"
 _VEK_CN = {"SEV-VCEK": SigningKey.VCEK, "SEV-VLEK": SigningKey.VLEK}
@@ -665,3 +666,15 @@ def _check_hcl(ev: SnpEvidence, report: SnpReport) -> HclBinding | None:
     return HclBinding(
         runtime_claims_sha256=digest.hex(), runtime_claims_size=len(ev.hcl.runtime_claims)
     )
+
+
+def verify_evidence(
+    data: bytes,
+    *,
+    collateral: CollateralSet,
+    trust: TrustStore,
+    now: datetime,
+    options: VerifyOptions,
+) -> SnpClaims:
+    """Registry entry point (see ``teeclient.platforms.verify_evidence``)."""
+    return verify(data, trust=trust, now=now, collateral=collateral, product=options.product)

@@ -1,0 +1,81 @@
+"""Check functions, one module per policy section, and the registry of stable check ids."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from teeclient.policy.result import Check, CheckStatus, CheckValue
+
+__all__ = ["Recorder", "all_checks", "known_check_ids"]
+
+# policy section -> module defining CHECKS (id -> one-line description) and its check function
+_SECTIONS = {"sev_snp": "teeclient.policy.checks.sev_snp"}
+
+
+def all_checks() -> Mapping[str, Mapping[str, str]]:
+    """Every section's check ids with their descriptions (docs/checks.md mirrors this)."""
+    out: dict[str, Mapping[str, str]] = {}
+    for section, module in _SECTIONS.items():
+        out[section] = importlib.import_module(module).CHECKS
+    return MappingProxyType(out)
+
+
+def known_check_ids(section: str) -> frozenset[str]:
+    """The stable check ids of one policy section."""
+    return frozenset(all_checks().get(section, {}))
+
+
+class Recorder:
+    """Collects the checks of one alternative; ``warn_only`` turns a failure into a warning."""
+
+    __slots__ = ("alternative", "checks", "component", "warn_only")
+
+    def __init__(self, component: str, alternative: int | None, warn_only: frozenset[str]) -> None:
+        self.component = component
+        self.alternative = alternative
+        self.warn_only = warn_only
+        self.checks: list[Check] = []
+
+    def _add(
+        self, check_id: str, status: CheckStatus, expected: CheckValue, actual: CheckValue,
+        message: str,
+    ) -> None:  # fmt: skip
+        self.checks.append(
+            Check(
+                id=check_id,
+                component=self.component,
+                status=status,
+                expected=expected,
+                actual=actual,
+                message=message,
+                alternative=self.alternative,
+            )
+        )
+
+    def verdict(
+        self,
+        check_id: str,
+        ok: bool,
+        *,
+        expected: CheckValue,
+        actual: CheckValue,
+        passed: str,
+        failed: str,
+    ) -> None:
+        """Record pass, or fail (warn if the id is warn-only)."""
+        if ok:
+            self._add(check_id, CheckStatus.PASS, expected, actual, passed)
+        elif check_id in self.warn_only:
+            self._add(check_id, CheckStatus.WARN, expected, actual, failed + " (warn_only)")
+        else:
+            self._add(check_id, CheckStatus.FAIL, expected, actual, failed)
+
+    def warn(self, check_id: str, *, expected: CheckValue, actual: CheckValue, message: str) -> None:
+        """Record a warning that never rejects."""
+        self._add(check_id, CheckStatus.WARN, expected, actual, message)
+
+    def skip(self, check_id: str, message: str, *, actual: CheckValue = None) -> None:
+        """Record a check that was not evaluated, and why."""
+        self._add(check_id, CheckStatus.SKIP, None, actual, message)
