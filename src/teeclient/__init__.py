@@ -33,7 +33,22 @@ _EXPORTS: dict[str, str] = {
     "verify_claims": "teeclient.verification",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Appraisal",
+    "AttestationRejected",
+    "CollateralError",
+    "ConfigError",
+    "EvidenceError",
+    "Policy",
+    "TeeclientError",
+    "TransportError",
+    "TrustStore",
+    "UsageError",
+    "__version__",
+    "load_policy",
+    "verify",
+    "verify_claims",
+]
 
 if TYPE_CHECKING:
     from teeclient.errors import (

@@ -15,7 +15,7 @@ class Clock(Protocol):
 
 
 def utc_now() -> datetime:
-    """Return the current time, timezone-aware UTC. Nothing under platforms/ or policy/ calls this."""
+    """Return the current time, timezone-aware UTC (never called under platforms/ or policy/)."""
     return datetime.now(UTC)
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "EvidenceError",
     "FreshnessError",
     "InputError",
+    "MalformedCertificateError",
     "ParseError",
     "PolicyError",
     "PolicySyntaxError",
@@ -291,6 +292,12 @@ class ChainRevokedError(ChainError):
     """A certificate of the chain is listed in its issuer's revocation list."""
 
     code = "chain.revoked"
+
+
+class MalformedCertificateError(ChainError):
+    """A certificate (or collateral item) that should hold one cannot be parsed."""
+
+    code = "chain.malformed_certificate"
 
 
 class ChainExtensionError(ChainError):

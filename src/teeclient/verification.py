@@ -138,7 +138,5 @@ def verify(
     """
     now = require_aware(at) if at is not None else utc_now()
     resolved = _policy(policy)
-    claims = verify_claims(
-        evidence, collateral=collateral, trust=trust, at=now, product=product
-    )
+    claims = verify_claims(evidence, collateral=collateral, trust=trust, at=now, product=product)
     return appraise([claims], resolved, now)

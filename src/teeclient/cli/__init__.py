@@ -22,12 +22,16 @@ app.add_typer(policy_app, name="policy")
 
 @app.command()
 def verify(
-    evidence: Annotated[Path, typer.Argument(help="Evidence file (SEV-SNP report: raw, "
-                                                  "extended or Azure HCL).")],
+    evidence: Annotated[
+        Path, typer.Argument(help="Evidence file (SEV-SNP report: raw, extended or Azure HCL).")
+    ],
     collateral: Annotated[
         list[Path] | None,
-        typer.Option("--collateral", "-c", help="Certificate, chain or CRL (PEM or DER, "
-                     "recognised by content). Repeatable."),
+        typer.Option(
+            "--collateral",
+            "-c",
+            help="Certificate, chain or CRL (PEM or DER, recognised by content). Repeatable.",
+        ),
     ] = None,
     product: Annotated[
         str | None,
@@ -35,13 +39,14 @@ def verify(
     ] = None,
     at: Annotated[
         str | None,
-        typer.Option(help="Verification time, RFC 3339 (e.g. 2026-01-01T00:00:00Z). "
-                     "Default: now."),
+        typer.Option(help="Verification time, RFC 3339 (e.g. 2026-01-01T00:00:00Z). Default: now."),
     ] = None,
     policy: Annotated[
         Path | None, typer.Option(help="Policy file (TOML). Default: the built-in baseline.")
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print teeclient.verify/v1 JSON.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print teeclient.verify/v1 JSON.")
+    ] = False,
 ) -> None:
     """Verify evidence offline and appraise it. Exit 0 accepted, 1 rejected, 2 usage,
     3 invalid evidence, 4 collateral unavailable."""
@@ -56,7 +61,9 @@ def inspect(
     product: Annotated[
         str | None, typer.Option(help="Decode SEV-SNP TCBs with this product's layout.")
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print teeclient.inspect/v1 JSON.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print teeclient.inspect/v1 JSON.")
+    ] = False,
 ) -> None:
     """Decode a file without verifying it (reports, certificates, CRLs)."""
     from teeclient.cli.inspect import run

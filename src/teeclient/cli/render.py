@@ -165,9 +165,11 @@ def render_verify_human(outcome: VerifyOutcome, *, color: bool) -> str:
             CheckStatus.PASS: "green"}  # fmt: skip
     for check in checks:
         status = paint(check.status.value.upper().ljust(6), tint[check.status])
-        alt = f"[{check.alternative}] " if check.alternative is not None and len(
-            {c.alternative for c in appraisal.checks}
-        ) > 1 else ""
+        alt = (
+            f"[{check.alternative}] "
+            if check.alternative is not None and len({c.alternative for c in appraisal.checks}) > 1
+            else ""
+        )
         lines.append(
             f"{status}  {_cell(alt + check.id, 36)}  {_cell(check.expected, 22)}  "
             f"{_cell(check.actual, 22)}  {check.message}"

@@ -28,7 +28,7 @@ def run(
     from teeclient.policy.load import load_baseline, load_policy
     from teeclient.verification import load_evidence, verify_claims
 
-    state: dict[str, object] = {}
+    state: dict[str, str] = {}
     policy = None
     when = None
     try:
@@ -48,7 +48,7 @@ def run(
         appraisal = appraise([claims], policy, when)
         outcome = VerifyOutcome(
             evidence_source=ev.source,
-            evidence_sha256=str(state["sha256"]),
+            evidence_sha256=state["sha256"],
             platform=ev.platform,
             at=when,
             policy_name=policy.name,
@@ -61,8 +61,8 @@ def run(
     except TeeclientError as exc:
         outcome = VerifyOutcome(
             evidence_source=str(state.get("source", evidence)),
-            evidence_sha256=state.get("sha256") if isinstance(state.get("sha256"), str) else None,
-            platform=state.get("platform") if isinstance(state.get("platform"), str) else None,
+            evidence_sha256=state.get("sha256"),
+            platform=state.get("platform"),
             at=when,
             policy_name=policy.name if policy is not None else None,
             policy_source=policy.source if policy is not None else None,

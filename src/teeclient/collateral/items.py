@@ -18,14 +18,12 @@ from types import MappingProxyType
 from cryptography import x509
 
 from teeclient._x509 import load_certificate, load_certificates
-from teeclient.errors import InputError, ParseError
+from teeclient.errors import InputError, MalformedCertificateError, ParseError
 
 __all__ = ["CollateralItem", "CollateralSet", "ItemKind", "classify"]
 
 MAX_ITEM_BYTES = 16 * 1024 * 1024
-_PEM_CRL = re.compile(
-    rb"-----BEGIN X509 CRL-----\r?\n.+?\r?\n-----END X509 CRL-----", re.DOTALL
-)
+_PEM_CRL = re.compile(rb"-----BEGIN X509 CRL-----\r?\n.+?\r?\n-----END X509 CRL-----", re.DOTALL)
 
 
 class ItemKind(enum.StrEnum):
@@ -108,13 +106,27 @@ class CollateralItem:
         return classify(self.data)
 
     def certificates(self) -> list[x509.Certificate]:
-        """Every certificate in the item (PEM or DER); empty for other kinds.
+        """Every certificate in the item (PEM or DER); empty for CRLs and JSON.
 
         Raises:
-            ParseError: a certificate block is malformed.
+            MalformedCertificateError: a certificate block is malformed, or the item is
+                neither a certificate, a CRL nor JSON (corrupt collateral is never ignored).
         """
-        if self.kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE):
-            return load_certificates(self.data, role=self.source, platform="collateral")
+        kind = self.kind
+        if kind is ItemKind.UNKNOWN:
+            raise MalformedCertificateError(
+                "collateral item is not a parseable certificate, CRL or JSON document",
+                platform="collateral",
+                field=self.source,
+                actual=f"{len(self.data)} bytes starting {self.data[:8].hex()}",
+            )
+        if kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE):
+            try:
+                return load_certificates(self.data, role=self.source, platform="collateral")
+            except ParseError as exc:
+                raise MalformedCertificateError(
+                    exc.message, platform="collateral", field=self.source
+                ) from exc
         return []
 
     def crls(self) -> list[x509.CertificateRevocationList]:

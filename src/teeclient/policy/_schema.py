@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from teeclient.errors import PolicyTypeError, PolicyUnknownKeyError, PolicyValueError
 
 __all__ = [
+    "U64",
     "Boolean",
     "Duration",
     "FieldType",
@@ -27,11 +28,10 @@ __all__ = [
     "IntChoices",
     "Integer",
     "KeyPath",
-    "Text",
     "Table",
     "TableArray",
+    "Text",
     "Timestamp",
-    "U64",
     "Version",
     "json_schema",
     "load_table",
@@ -217,9 +217,7 @@ class HexValues(FieldType):
             raise self.wrong_type(path, f"hex string of {self.size} bytes", value)
         text = value.strip().lower().removeprefix("0x")
         if not re.fullmatch(r"[0-9a-f]*", text) or len(text) != 2 * self.size:
-            raise self.bad_value(
-                path, f"{2 * self.size} hex digits ({self.size} bytes)", value
-            )
+            raise self.bad_value(path, f"{2 * self.size} hex digits ({self.size} bytes)", value)
         return text
 
     def convert(self, value: object, path: KeyPath) -> tuple[str, ...]:
@@ -405,9 +403,7 @@ def policy_field(
 
 
 def _fields(cls: type[Any]) -> dict[str, tuple[dataclasses.Field[Any], _Meta]]:
-    return {
-        f.name: (f, f.metadata[_META]) for f in dataclasses.fields(cls) if _META in f.metadata
-    }
+    return {f.name: (f, f.metadata[_META]) for f in dataclasses.fields(cls) if _META in f.metadata}
 
 
 def load_table(cls: type[T], table: Mapping[str, object], path: KeyPath = ()) -> T:
@@ -443,9 +439,7 @@ def load_table(cls: type[T], table: Mapping[str, object], path: KeyPath = ()) ->
     try:
         return cls(**kwargs)
     except ValueError as exc:
-        raise PolicyValueError(
-            f"{render_path(path)}: {exc}", key_path=render_path(path)
-        ) from exc
+        raise PolicyValueError(f"{render_path(path)}: {exc}", key_path=render_path(path)) from exc
 
 
 def json_schema(cls: type[Any]) -> dict[str, Any]:

@@ -50,9 +50,9 @@ def locate(text: str, path: str | None) -> int | None:
             current = tuple(resolved)
             lines.setdefault(current, number)
             continue
-        key = _KEY.match(line)
-        if key:
-            full = (*current, *_split_dotted(key.group(1)))
+        key_match = _KEY.match(line)
+        if key_match:
+            full = (*current, *_split_dotted(key_match.group(1)))
             lines.setdefault(full, number)
     for cut in range(len(target), 0, -1):
         if target[:cut] in lines:

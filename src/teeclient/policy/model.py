@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from teeclient.errors import PolicyTypeError, PolicyValueError
 from teeclient.policy._schema import (
+    U64,
     Boolean,
     Custom,
     FlagSet,
@@ -24,14 +26,12 @@ from teeclient.policy._schema import (
     Table,
     TableArray,
     Text,
-    U64,
     Version,
     json_schema,
     parse_duration,
     policy_field,
     render_path,
 )
-from teeclient.errors import PolicyTypeError, PolicyValueError
 
 __all__ = [
     "FirmwareMin",
@@ -168,7 +168,9 @@ def _firmware(value: object, path: KeyPath) -> FirmwareMin:
                 actual=repr(value),
             )
         api = Version(2, 2).convert(value["api"], (*path, "api")) if "api" in value else None
-        build = Integer(0, 255).convert(value["build"], (*path, "build")) if "build" in value else None
+        build = (
+            Integer(0, 255).convert(value["build"], (*path, "build")) if "build" in value else None
+        )
         return FirmwareMin(api=(api[0], api[1]) if api else None, build=build)
     raise PolicyTypeError(
         f"{render_path(path)} has the wrong type",
@@ -291,15 +293,14 @@ class SnpRule:
         HexValues(64), "CHIP_ID allow-list (Turin ids zero-padded to 64 bytes)", default=None
     )
     allow_masked_chip_id: bool = policy_field(
-        Boolean(), "accept MASK_CHIP_KEY = 1 (CHIP_ID all zero, VCEK bound by TCB only)",
+        Boolean(),
+        "accept MASK_CHIP_KEY = 1 (CHIP_ID all zero, VCEK bound by TCB only)",
         default=False,
     )
     vmpl: tuple[int, ...] | None = policy_field(
         IntChoices(0, 3), "VMPL: a value or a list (AWS VLEK guests report 1)", default=None
     )
-    min_guest_svn: int | None = policy_field(
-        Integer(), "minimum GUEST_SVN", default=None
-    )
+    min_guest_svn: int | None = policy_field(Integer(), "minimum GUEST_SVN", default=None)
     guest_policy: GuestPolicyRule = policy_field(
         Table(GuestPolicyRule), "guest POLICY rules", factory=GuestPolicyRule
     )
@@ -313,7 +314,8 @@ class SnpRule:
         Table(TcbMin), "minimum LAUNCH_TCB, component-wise", default=None
     )
     min_firmware: FirmwareMin | None = policy_field(
-        _FIRMWARE, "minimum firmware: 'MAJ.MIN.BUILD' (ordered) or {api = 'MAJ.MIN', build = N}",
+        _FIRMWARE,
+        "minimum firmware: 'MAJ.MIN.BUILD' (ordered) or {api = 'MAJ.MIN', build = N}",
         default=None,
     )
     permit_provisional_firmware: bool = policy_field(
@@ -322,7 +324,8 @@ class SnpRule:
         default=False,
     )
     require_id_block: bool = policy_field(
-        Boolean(), "ID_KEY_DIGEST must be trusted (directly or through a trusted author key)",
+        Boolean(),
+        "ID_KEY_DIGEST must be trusted (directly or through a trusted author key)",
         default=False,
     )
     require_author_key: bool = policy_field(
@@ -374,7 +377,9 @@ def _warn_only(value: object, path: KeyPath, section: str) -> frozenset[str]:
 class Policy:
     """A whole policy file: versions, global sections and per-component alternatives."""
 
-    version: int = policy_field(Integer(POLICY_VERSION, POLICY_VERSION), "policy schema version (1)")
+    version: int = policy_field(
+        Integer(POLICY_VERSION, POLICY_VERSION), "policy schema version (1)"
+    )
     name: str | None = policy_field(Text(), "policy name shown in results", default=None)
     description: str | None = policy_field(
         Text(max_length=2000), "free text describing the deployment", default=None
@@ -383,7 +388,8 @@ class Policy:
         Table(RevocationPolicy), "revocation settings", factory=RevocationPolicy
     )
     sev_snp: tuple[SnpRule, ...] | None = policy_field(
-        TableArray(SnpRule), "[[sev_snp]] alternatives (OR); absent = SEV-SNP not accepted",
+        TableArray(SnpRule),
+        "[[sev_snp]] alternatives (OR); absent = SEV-SNP not accepted",
         default=None,
     )
     source: str = "<memory>"

@@ -122,8 +122,11 @@ class TrustStore:
                     expected=", ".join(pinned),
                     actual=", ".join(sorted(unique)),
                 )
-            certs = tuple(unique[fp][0] for fp in pinned)
-            anchors[name] = TrustAnchor(name=name, certificates=certs, source=unique[pinned[0]][1])
+            anchors[name] = TrustAnchor(
+                name=name,
+                certificates=tuple(unique[fp][0] for fp in pinned),
+                source=unique[pinned[0]][1],
+            )
         return cls(MappingProxyType(dict(sorted(anchors.items()))))
 
     @classmethod

@@ -188,7 +188,11 @@ class GuestPolicy:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
-        return {"raw": f"{self.raw:#x}", "abi": f"{self.abi_major}.{self.abi_minor}", **self.flags()}
+        return {
+            "raw": f"{self.raw:#x}",
+            "abi": f"{self.abi_major}.{self.abi_minor}",
+            **self.flags(),
+        }
 
 
 _PLATFORM_INFO_FLAGS = (
@@ -409,7 +413,11 @@ def parse_report(data: bytes) -> SnpReport:
         r.zero(0x188, 0x18, "reserved@0x188")
         cpuid: tuple[int | None, int | None, int | None] = (None, None, None)
     else:
-        cpuid = (r.u8(0x188, "CPUID_FAM_ID"), r.u8(0x189, "CPUID_MOD_ID"), r.u8(0x18A, "CPUID_STEP"))
+        cpuid = (
+            r.u8(0x188, "CPUID_FAM_ID"),
+            r.u8(0x189, "CPUID_MOD_ID"),
+            r.u8(0x18A, "CPUID_STEP"),
+        )
         r.zero(0x18B, 0x15, "reserved@0x18B")
     r.zero(0x1EB, 1, "reserved@0x1EB")
     r.zero(0x1EF, 1, "reserved@0x1EF")

@@ -206,7 +206,11 @@ class SnpClaims:
             "chip_id_bound": self.chip_id_bound,
             "cpuid": None
             if self.cpuid_fam_id is None
-            else {"family": self.cpuid_fam_id, "model": self.cpuid_mod_id, "stepping": self.cpuid_step},
+            else {
+                "family": self.cpuid_fam_id,
+                "model": self.cpuid_mod_id,
+                "stepping": self.cpuid_step,
+            },
             "current_version": self.current_version,
             "committed_version": self.committed_version,
             "launch_mit_vector": None

@@ -122,9 +122,23 @@ class _Vek:
     source: str
 
 
+def _pinned_intermediates(trust: TrustStore) -> dict[x509.Name, SigningKey]:
+    out: dict[x509.Name, SigningKey] = {}
+    for product in Product:
+        for kind in (SigningKey.VCEK, SigningKey.VLEK):
+            anchor = trust.get(_anchor_names(product, kind)[1])
+            for cert in anchor.certificates if anchor is not None else ():
+                out[cert.subject] = kind
+    return out
+
+
 def _select_vek(
-    evidence: SnpEvidence, collateral: CollateralSet, explicit: x509.Certificate | None
+    evidence: SnpEvidence,
+    collateral: CollateralSet,
+    explicit: x509.Certificate | None,
+    trust: TrustStore,
 ) -> _Vek:
+    """Pick the VEK: any certificate issued by a pinned intermediate, or named SEV-VCEK/VLEK."""
     candidates: list[tuple[x509.Certificate, str]] = []
     if explicit is not None:
         candidates.append((explicit, "argument"))
@@ -135,21 +149,25 @@ def _select_vek(
                                         platform=PLATFORM)  # fmt: skip
                 candidates.append((cert, f"cert_table:{entry.role}"))
         candidates.extend(collateral.certificates())
+    issuers = _pinned_intermediates(trust)
     veks: list[_Vek] = []
     seen: set[bytes] = set()
     for cert, source in candidates:
-        cn = common_name(cert.subject)
-        if cn in _VEK_CN:
-            encoded = der(cert)
-            if encoded not in seen:
-                seen.add(encoded)
-                veks.append(_Vek(cert, _VEK_CN[cn], source))
+        kind = issuers.get(cert.issuer)
+        if kind is None:
+            kind = _VEK_CN.get(common_name(cert.subject) or "")
+        if kind is None or cert.subject in issuers:
+            continue
+        encoded = der(cert)
+        if encoded not in seen:
+            seen.add(encoded)
+            veks.append(_Vek(cert, kind, source))
     if not veks:
         raise CollateralMissingError(
             "no VCEK or VLEK certificate was supplied",
             platform=PLATFORM,
             field="vek",
-            expected="a certificate with CN SEV-VCEK or SEV-VLEK (collateral or cert table)",
+            expected="a certificate issued by a pinned AMD ASK/ASVK (collateral or cert table)",
             actual=f"{len(candidates)} other certificate(s)",
         )
     if len(veks) == 1:
@@ -168,7 +186,11 @@ def _select_vek(
             ext = kds.parse_vek_extensions(vek.cert)
         except ParseError:
             continue
-        if vek.kind is SigningKey.VCEK and ext.hwid is not None and chip[: len(ext.hwid)] != ext.hwid:
+        if (
+            vek.kind is SigningKey.VCEK
+            and ext.hwid is not None
+            and chip[: len(ext.hwid)] != ext.hwid
+        ):
             continue
         if ext.spl.get("ucode") != reported[7]:
             continue
@@ -262,7 +284,11 @@ def _check_supplied_cas(
 ) -> None:
     """Supplied ASK/ASVK/ARK copies are never trusted; a copy that differs from the pin fails."""
     pinned: dict[x509.Name, list[bytes]] = {}
-    for name in (f"amd.{product.value}.ark", f"amd.{product.value}.ask", f"amd.{product.value}.asvk"):
+    for name in (
+        f"amd.{product.value}.ark",
+        f"amd.{product.value}.ask",
+        f"amd.{product.value}.asvk",
+    ):
         anchor = trust.get(name)
         if anchor is not None:
             for cert in anchor.certificates:
@@ -298,12 +324,22 @@ def _verify_chain(
     now: datetime,
 ) -> None:
     inter_role = "ASK" if vek.kind is SigningKey.VCEK else "ASVK"
-    inter_cn = f"SEV-{product.kds_name}" if vek.kind is SigningKey.VCEK else (
-        f"SEV-VLEK-{product.kds_name}"
+    inter_cn = (
+        f"SEV-{product.kds_name}"
+        if vek.kind is SigningKey.VCEK
+        else (f"SEV-VLEK-{product.kds_name}")
     )
     vek_role = vek.kind.value.upper()
-    # Names and constraints of the anchors (they are pinned, but a caller-built store may
-    # hold anything; go-sev-guest validateRootX509 / validateKDSCertSubject).
+    # Signatures first (memoised by content hash), so any change to a signed byte of a
+    # certificate is reported as a signature failure; then validity at `now` (never memoised).
+    verify_issued_by(ark, ark, role="ARK", platform=PLATFORM, memo=trust.memo)
+    verify_issued_by(intermediate, ark, role=inter_role, platform=PLATFORM, memo=trust.memo)
+    verify_issued_by(vek.cert, intermediate, role=vek_role, platform=PLATFORM, memo=trust.memo)
+    check_validity(ark, now, role="ARK", platform=PLATFORM)
+    check_validity(intermediate, now, role=inter_role, platform=PLATFORM)
+    check_validity(vek.cert, now, role=vek_role, platform=PLATFORM)
+    # Names and constraints (the anchors are pinned, but a caller-built store may hold
+    # anything; go-sev-guest validateRootX509 / validateKDSCertSubject).
     _check_amd_name(ark, "ARK", f"ARK-{product.kds_name}")
     _check_amd_name(intermediate, inter_role, inter_cn)
     _check_amd_name(vek.cert, vek_role, "SEV-VCEK" if vek.kind is SigningKey.VCEK else "SEV-VLEK")
@@ -325,7 +361,13 @@ def _verify_chain(
             expected="RSASSA-PSS with SHA-384",
             actual=vek.cert.signature_algorithm_oid.dotted_string,
         )
-    key = vek.cert.public_key()
+    try:
+        key = vek.cert.public_key()
+    except ValueError as exc:
+        raise ChainExtensionError(
+            f"{vek_role} public key cannot be parsed", platform=PLATFORM,
+            field=f"{vek_role}.publicKey", expected="EC secp384r1",
+        ) from exc  # fmt: skip
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
         raise ChainExtensionError(
             f"{vek_role} key is not ECDSA P-384",
@@ -334,13 +376,6 @@ def _verify_chain(
             expected="EC secp384r1",
             actual=type(key).__name__,
         )
-    # Signatures (memoised by content hash) and validity at `now` (never memoised).
-    verify_issued_by(ark, ark, role="ARK", platform=PLATFORM, memo=trust.memo)
-    verify_issued_by(intermediate, ark, role=inter_role, platform=PLATFORM, memo=trust.memo)
-    verify_issued_by(vek.cert, intermediate, role=vek_role, platform=PLATFORM, memo=trust.memo)
-    check_validity(ark, now, role="ARK", platform=PLATFORM)
-    check_validity(intermediate, now, role=inter_role, platform=PLATFORM)
-    check_validity(vek.cert, now, role=vek_role, platform=PLATFORM)
 
 
 def _verify_signature(raw: bytes, vek: _Vek) -> None:
@@ -360,8 +395,7 @@ def _verify_signature(raw: bytes, vek: _Vek) -> None:
         key.verify(signature, raw[: abi.SIGNED_SIZE], ec.ECDSA(hashes.SHA384()))
     except InvalidSignature as exc:
         raise SnpSignatureError(
-            "report signature does not verify with the "
-            f"{vek.kind.value.upper()} public key",
+            f"report signature does not verify with the {vek.kind.value.upper()} public key",
             platform=PLATFORM,
             field="SIGNATURE",
             expected=f"valid ECDSA P-384 signature by {vek.kind.value.upper()} "
@@ -369,9 +403,9 @@ def _verify_signature(raw: bytes, vek: _Vek) -> None:
         ) from exc
 
 
-def _resolve_product(report: SnpReport, requested: Product | None, vek_product: Product) -> tuple[
-    Product, str
-]:
+def _resolve_product(
+    report: SnpReport, requested: Product | None, vek_product: Product
+) -> tuple[Product, str]:
     if report.version >= 3:
         family, model = report.cpuid_fam_id, report.cpuid_mod_id
         cpuid = report.cpuid_product
@@ -413,9 +447,9 @@ def _resolve_product(report: SnpReport, requested: Product | None, vek_product: 
     return requested, "caller"
 
 
-def _check_endorsement(report: SnpReport, vek: _Vek, product: Product) -> tuple[
-    kds.VekExtensions, bool
-]:
+def _check_endorsement(
+    report: SnpReport, vek: _Vek, product: Product
+) -> tuple[kds.VekExtensions, bool]:
     ext = kds.parse_vek_extensions(vek.cert)
     role = vek.kind.value.upper()
     if report.signer_info.signing_key is SigningKey.NONE:
@@ -515,7 +549,7 @@ def _check_spls(ext: kds.VekExtensions, reported: TcbVersion, role: str) -> None
     if reported.fmc is None and "fmc" in ext.spl:
         raise mismatch("fmc", 0, ext.spl["fmc"])
     # Reserved TCB bytes ↔ spl4..spl7 (Milan/Genoa bytes 2..5; Turin bytes 4..6 ↔ spl5..7).
-    names = ("spl4", "spl5", "spl6", "spl7")
+    names: tuple[str, ...] = ("spl4", "spl5", "spl6", "spl7")
     if reported.fmc is not None:
         if ext.spl.get("spl4", 0) != 0:
             raise mismatch("spl4", 0, ext.spl.get("spl4"))
@@ -581,7 +615,7 @@ def verify(
     requested = _coerce_product(product)
     raw = ev.report
     # 1–4: authenticate first — VEK chain, then the signature over the raw signed bytes.
-    chosen = _select_vek(ev, collateral, vek)
+    chosen = _select_vek(ev, collateral, vek, trust)
     vek_product, intermediate, ark = _find_chain(chosen, trust, requested)
     _verify_chain(chosen, intermediate, ark, vek_product, trust, now)
     _verify_signature(raw, chosen)

@@ -72,7 +72,9 @@ class Recorder:
         else:
             self._add(check_id, CheckStatus.FAIL, expected, actual, failed)
 
-    def warn(self, check_id: str, *, expected: CheckValue, actual: CheckValue, message: str) -> None:
+    def warn(
+        self, check_id: str, *, expected: CheckValue, actual: CheckValue, message: str
+    ) -> None:
         """Record a warning that never rejects."""
         self._add(check_id, CheckStatus.WARN, expected, actual, message)
 

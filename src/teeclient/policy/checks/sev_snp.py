@@ -1,4 +1,4 @@
-"""[[sev_snp]] checks: one function per rule, reading SnpClaims (specs/sev-snp.md §8 steps 12–21)."""
+"""[[sev_snp]] checks, one function per rule, reading SnpClaims (sev-snp.md §8 steps 12–21)."""
 
 from __future__ import annotations
 
@@ -102,8 +102,7 @@ CHECKS = MappingProxyType(
         "sev_snp.author_key": "author key is enabled and trusted when `require_author_key` or "
         "`trusted_author_key_hashes` is set",
         "sev_snp.mitigation.launch": "LAUNCH_MIT_VECTOR contains `min_launch_mitigation_vector`",
-        "sev_snp.mitigation.current": "CURRENT_MIT_VECTOR contains "
-        "`min_current_mitigation_vector`",
+        "sev_snp.mitigation.current": "CURRENT_MIT_VECTOR contains `min_current_mitigation_vector`",
         "sev_snp.revocation": "the ARK-signed CRL was applied and is fresh, per "
         "[revocation] amd_crl",
     }
@@ -273,8 +272,7 @@ def _platform_info(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
             expected=expected,
             actual="on" if value else "off",
             passed=f"platform {flag} is {'on' if value else 'off'}",
-            failed=f"platform {flag} is {'on' if value else 'off'}, the policy requires "
-            f"{expected}",
+            failed=f"platform {flag} is {'on' if value else 'off'}, the policy requires {expected}",
         )
     unknown = info.unknown_bits
     check_id = "sev_snp.platform_info.unknown_bits"
@@ -294,7 +292,9 @@ def _tcb_text(tcb: TcbVersion) -> str:
     return ", ".join(f"{k}={v}" for k, v in tcb.parts().items())
 
 
-def _tcb_min(rec: Recorder, check_id: str, label: str, tcb: TcbVersion, minimum: TcbMin | None) -> None:
+def _tcb_min(
+    rec: Recorder, check_id: str, label: str, tcb: TcbVersion, minimum: TcbMin | None
+) -> None:
     if minimum is None:
         rec.skip(check_id, f"{label} is not constrained", actual=_tcb_text(tcb))
         return
@@ -455,8 +455,12 @@ def _revocation(rec: Recorder, claims: SnpClaims, policy: Policy, now: datetime)
         return
     late = now - rev.next_update
     if setting.mode is RevocationMode.ALLOW_STALE and late <= setting.max_staleness:
-        rec.warn(check_id, expected=str(setting), actual=window,
-                 message=f"CRL is past nextUpdate by {late}; accepted within the policy's grace")
+        rec.warn(
+            check_id,
+            expected=str(setting),
+            actual=window,
+            message=f"CRL is past nextUpdate by {late}; accepted within the policy's grace",
+        )
         return
     rec.verdict(check_id, False, expected=str(setting), actual=window, passed="",
                 failed=f"CRL is stale: past nextUpdate by {late}")  # fmt: skip
@@ -485,4 +489,3 @@ def check_alternative(
     _mitigation(rec, claims, rule)
     _revocation(rec, claims, policy, now)
     return rec
-

@@ -1,0 +1,1 @@
+"""Generated vendor PKIs (AMD today) with per-certificate overrides."""
