@@ -12,7 +12,15 @@ from teeclient.errors import (
     UsageError,
 )
 
-__all__ = ["ACCEPTED", "COLLATERAL", "INVALID", "REJECTED", "USAGE", "exit_code_for"]
+__all__ = [
+    "ACCEPTED",
+    "COLLATERAL",
+    "INVALID",
+    "REJECTED",
+    "USAGE",
+    "exit_code_for",
+    "exit_code_for_class",
+]
 
 ACCEPTED = 0  # evidence verified and the policy accepted it
 REJECTED = 1  # evidence verified, the policy rejected it
@@ -32,7 +40,12 @@ _BY_CLASS: tuple[tuple[type[TeeclientError], int], ...] = (
 
 def exit_code_for(error: TeeclientError) -> int:
     """The exit code for an error: by its first-level class."""
+    return exit_code_for_class(type(error))
+
+
+def exit_code_for_class(error_class: type[TeeclientError]) -> int:
+    """The exit code for an error class (each class maps to exactly one code)."""
     for cls, code in _BY_CLASS:
-        if isinstance(error, cls):
+        if issubclass(error_class, cls):
             return code
     return USAGE
