@@ -96,22 +96,6 @@ def _cell(value: object, width: int) -> str:
     return text.ljust(width)
 
 
-def _component_line(kind: str, claims: dict[str, Any]) -> list[str]:
-    if kind == "sev-snp":
-        tcb = claims["reported_tcb"]
-        tcb_text = " ".join(f"{k}={v}" for k, v in tcb.items() if k != "raw")
-        vek = claims["vek"]
-        return [
-            f"  {claims['product'].capitalize()}, report v{claims['version']}, signed by "
-            f"{vek['kind'].upper()} ({vek['issuer'].split(',')[0]}), "
-            f"firmware {claims['current_version']}",
-            f"  reported TCB {tcb_text}; VMPL {claims['vmpl']}; policy {claims['policy']['raw']}",
-            f"  measurement {claims['measurement']}",
-            f"  report_data {claims['report_data']}",
-        ]
-    return [f"  {json.dumps(claims)[:200]}"]
-
-
 def render_verify_human(outcome: VerifyOutcome, *, color: bool) -> str:
     """The human report: verdict, components, and a table of checks (failures first)."""
 
@@ -157,7 +141,7 @@ def render_verify_human(outcome: VerifyOutcome, *, color: bool) -> str:
             else ""
         )
         lines.append(f"component {comp.label}: verified, {state}{alt}")
-        lines.extend(_component_line(comp.kind, comp.claims.to_dict()))
+        lines.extend(f"  {line}" for line in comp.claims.summary())
     checks: list[Check] = sorted(appraisal.checks, key=lambda c: _ORDER[c.status])
     lines.append("")
     lines.append(f"{'STATUS':<6}  {'CHECK':<36}  {'EXPECTED':<22}  {'ACTUAL':<22}  MESSAGE")

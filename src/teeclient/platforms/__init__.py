@@ -11,14 +11,20 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from teeclient.collateral.items import CollateralSet
     from teeclient.policy.result import Claims
     from teeclient.trust import TrustStore
 
-__all__ = ["PLATFORMS", "VerifyOptions", "detect_platform", "verify_evidence"]
+__all__ = [
+    "PLATFORMS",
+    "VerifyOptions",
+    "describe_evidence",
+    "detect_platform",
+    "verify_evidence",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,9 +34,11 @@ class VerifyOptions:
     product: str | None = None  # SEV-SNP: required for version 2 reports
 
 
-# platform name -> module defining `verify_evidence(data, *, collateral, trust, now, options)`
+# platform name -> package. Each package's `verify` module defines
+# `verify_evidence(data, *, collateral, trust, now, options) -> Claims` and its `inspect`
+# module defines `describe_evidence(data, *, options) -> dict` (parse only).
 PLATFORMS: dict[str, str] = {
-    "sev-snp": "teeclient.platforms.sev_snp.verify",
+    "sev-snp": "teeclient.platforms.sev_snp",
 }
 
 
@@ -65,8 +73,15 @@ def verify_evidence(
     options: VerifyOptions,
 ) -> Claims:
     """Verify ``data`` with ``platform``'s verifier and return its claims."""
-    module = importlib.import_module(PLATFORMS[platform])
+    module = importlib.import_module(PLATFORMS[platform] + ".verify")
     result: Claims = module.verify_evidence(
         data, collateral=collateral, trust=trust, now=now, options=options
     )
+    return result
+
+
+def describe_evidence(platform: str, data: bytes, *, options: VerifyOptions) -> dict[str, Any]:
+    """Decode ``data`` with ``platform``'s parser, without verifying it."""
+    module = importlib.import_module(PLATFORMS[platform] + ".inspect")
+    result: dict[str, Any] = module.describe_evidence(data, options=options)
     return result

@@ -26,6 +26,10 @@ class Claims(Protocol):
         """JSON form of the claims."""
         ...
 
+    def summary(self) -> list[str]:
+        """A few human-readable lines describing the component (for the CLI table)."""
+        ...
+
 
 class CheckStatus(enum.StrEnum):
     """Outcome of one check. Only FAIL rejects; SKIP means not evaluated, and says why."""

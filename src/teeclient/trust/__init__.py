@@ -39,10 +39,21 @@ VENDOR_FINGERPRINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-# (package data file, source URL) -> the anchor names its certificates fill, in file order.
-_AMD_FILES: tuple[tuple[str, str, tuple[str, str]], ...] = tuple(
-    (
-        f"{product}_{kind}_ark.pem",
+
+@dataclass(frozen=True, slots=True)
+class _Shipped:
+    """A package-data file of roots: its path under data/, source URL, and the anchor name of
+    each certificate in file order."""
+
+    path: str
+    url: str
+    names: tuple[str, ...]
+
+
+# Every file of vendor roots shipped in teeclient/trust/data (provenance: data/*/SOURCES.md).
+_SHIPPED: tuple[_Shipped, ...] = tuple(
+    _Shipped(
+        f"amd/{product}_{kind}_ark.pem",
         f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
         f"{product.capitalize()}/cert_chain",
         (f"amd.{product}.{kind}", f"amd.{product}.ark"),
@@ -96,19 +107,19 @@ class TrustStore:
             ConfigError: the package data does not match the pinned fingerprints.
         """
         collected: dict[str, list[tuple[x509.Certificate, str]]] = {}
-        base = resources.files("teeclient.trust") / "data" / "amd"
-        for filename, url, names in _AMD_FILES:
-            data = (base / filename).read_bytes()
-            certs = load_certificates(data, role=filename, platform="trust")
-            if len(certs) != len(names):
+        base = resources.files("teeclient.trust") / "data"
+        for shipped in _SHIPPED:
+            data = base.joinpath(*shipped.path.split("/")).read_bytes()
+            certs = load_certificates(data, role=shipped.path, platform="trust")
+            if len(certs) != len(shipped.names):
                 raise ConfigError(
-                    "shipped AMD chain has the wrong number of certificates",
-                    field=filename,
-                    expected=len(names),
+                    "shipped root file has the wrong number of certificates",
+                    field=shipped.path,
+                    expected=len(shipped.names),
                     actual=len(certs),
                 )
-            for name, cert in zip(names, certs, strict=True):
-                collected.setdefault(name, []).append((cert, url))
+            for name, cert in zip(shipped.names, certs, strict=True):
+                collected.setdefault(name, []).append((cert, shipped.url))
         anchors: dict[str, TrustAnchor] = {}
         for name, entries in collected.items():
             unique: dict[str, tuple[x509.Certificate, str]] = {}

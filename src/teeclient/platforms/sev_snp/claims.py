@@ -176,6 +176,18 @@ class SnpClaims:
         """Committed firmware MAJOR.MINOR.BUILD."""
         return f"{self.committed_major}.{self.committed_minor}.{self.committed_build}"
 
+    def summary(self) -> list[str]:
+        """Human-readable lines for the CLI."""
+        tcb = " ".join(f"{k}={v}" for k, v in self.reported_tcb.parts().items())
+        issuer = self.vek.issuer.split(",")[0]
+        return [
+            f"{self.product.kds_name}, report v{self.version}, signed by "
+            f"{self.signing_key.value.upper()} ({issuer}), firmware {self.current_version}",
+            f"reported TCB {tcb}; VMPL {self.vmpl}; guest policy {self.policy.raw:#x}",
+            f"measurement {self.measurement}",
+            f"report_data {self.report_data}",
+        ]
+
     def to_dict(self) -> dict[str, object]:
         """JSON form (the ``claims`` member of ``--json`` output)."""
         return {

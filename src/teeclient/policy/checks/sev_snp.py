@@ -10,13 +10,12 @@ from teeclient._time import iso
 from teeclient.platforms.sev_snp.abi import TcbVersion
 from teeclient.platforms.sev_snp.claims import SnpClaims
 from teeclient.policy.checks import Recorder
-from teeclient.policy.model import (
+from teeclient.policy.model import Policy, RevocationMode
+from teeclient.policy.sections.sev_snp import (
     GUEST_POLICY_ALLOWABLE,
     GUEST_POLICY_REQUIRABLE,
     PLATFORM_INFO_ALLOWABLE,
     PLATFORM_INFO_REQUIRABLE,
-    Policy,
-    RevocationMode,
     SnpRule,
     TcbMin,
 )
