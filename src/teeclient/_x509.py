@@ -138,13 +138,17 @@ def check_validity(cert: x509.Certificate, now: datetime, *, role: str, platform
 
 @dataclass(slots=True, eq=False)
 class SignatureMemo:
-    """Signatures already verified, keyed by (child DER SHA-256, issuer DER SHA-256).
+    """Results of content-only checks, keyed by content hashes (never by names).
 
-    Only successful verifications are remembered; the key is the content hash of both
-    certificates, never a name, so a different certificate can never hit the cache.
+    ``contains``/``add`` remember successful certificate signature verifications keyed by
+    (child DER SHA-256, issuer DER SHA-256); ``get``/``put`` hold other pure functions of
+    certificate bytes (decoded extensions, structural checks). Only successes are stored, so
+    a different certificate can never hit the cache, and validity at ``now`` is always
+    re-checked by the caller. Bounded: cleared when full.
     """
 
     _verified: set[tuple[bytes, bytes]] = field(default_factory=set)
+    _values: dict[tuple[str, bytes], object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     max_entries: int = 4096
 
@@ -159,6 +163,17 @@ class SignatureMemo:
                 self._verified.clear()
             self._verified.add(key)
 
+    def get(self, kind: str, digest: bytes) -> object | None:
+        """A remembered value for (kind, content digest), or None."""
+        return self._values.get((kind, digest))
+
+    def put(self, kind: str, digest: bytes, value: object) -> None:
+        """Remember ``value`` for (kind, content digest)."""
+        with self._lock:
+            if len(self._values) >= self.max_entries:
+                self._values.clear()
+            self._values[(kind, digest)] = value
+
 
 def verify_issued_by(
     child: x509.Certificate,
@@ -167,14 +182,25 @@ def verify_issued_by(
     role: str,
     platform: str,
     memo: SignatureMemo | None = None,
+    digests: tuple[bytes, bytes] | None = None,
 ) -> None:
     """Require ``child`` to name ``issuer`` as issuer and carry a valid signature by its key.
+
+    ``digests`` (child, issuer DER SHA-256) may be passed when the caller has them already.
 
     Raises:
         ChainUntrustedError: the issuer name does not match.
         ChainSignatureError: the signature does not verify (or uses an unsupported algorithm).
     """
-    if child.issuer != issuer.subject:
+    key: tuple[bytes, bytes] | None = None
+    if memo is not None:
+        key = digests or (
+            hashlib.sha256(der(child)).digest(),
+            hashlib.sha256(der(issuer)).digest(),
+        )
+        if memo.contains(key):
+            return
+    if child.issuer.public_bytes() != issuer.subject.public_bytes():
         raise ChainUntrustedError(
             f"{role} certificate is not issued by the expected certificate",
             platform=platform,
@@ -182,11 +208,6 @@ def verify_issued_by(
             expected=issuer.subject.rfc4514_string(),
             actual=child.issuer.rfc4514_string(),
         )
-    key: tuple[bytes, bytes] | None = None
-    if memo is not None:
-        key = (hashlib.sha256(der(child)).digest(), hashlib.sha256(der(issuer)).digest())
-        if memo.contains(key):
-            return
     try:
         child.verify_directly_issued_by(issuer)
     except InvalidSignature as exc:

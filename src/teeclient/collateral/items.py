@@ -73,6 +73,7 @@ class CollateralItem:
     media_type: str | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     fetched_at: datetime | None = None
+    _parsed: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.data) > MAX_ITEM_BYTES:
@@ -102,16 +103,23 @@ class CollateralItem:
 
     @property
     def kind(self) -> ItemKind:
-        """The item's kind, recognised from its content."""
-        return classify(self.data)
+        """The item's kind, recognised from its content (computed once)."""
+        kind = self._parsed.get("kind")
+        if not isinstance(kind, ItemKind):
+            kind = classify(self.data)
+            self._parsed["kind"] = kind
+        return kind
 
     def certificates(self) -> list[x509.Certificate]:
-        """Every certificate in the item (PEM or DER); empty for CRLs and JSON.
+        """Every certificate in the item (PEM or DER), parsed once; empty for CRLs and JSON.
 
         Raises:
             MalformedCertificateError: a certificate block is malformed, or the item is
                 neither a certificate, a CRL nor JSON (corrupt collateral is never ignored).
         """
+        cached = self._parsed.get("certificates")
+        if isinstance(cached, list):
+            return list(cached)
         kind = self.kind
         if kind is ItemKind.UNKNOWN:
             raise MalformedCertificateError(
@@ -120,14 +128,16 @@ class CollateralItem:
                 field=self.source,
                 actual=f"{len(self.data)} bytes starting {self.data[:8].hex()}",
             )
+        certs: list[x509.Certificate] = []
         if kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE):
             try:
-                return load_certificates(self.data, role=self.source, platform="collateral")
+                certs = load_certificates(self.data, role=self.source, platform="collateral")
             except ParseError as exc:
                 raise MalformedCertificateError(
                     exc.message, platform="collateral", field=self.source
                 ) from exc
-        return []
+        self._parsed["certificates"] = certs
+        return list(certs)
 
     def crls(self) -> list[x509.CertificateRevocationList]:
         """Every CRL in the item (PEM blocks or one DER CRL); empty for other kinds.

@@ -19,7 +19,7 @@ from cryptography import x509
 from teeclient._x509 import SignatureMemo, der, fingerprint, load_certificates
 from teeclient.errors import ChainUntrustedError, ConfigError
 
-__all__ = ["AMD_PRODUCTS", "VENDOR_FINGERPRINTS", "TrustAnchor", "TrustStore"]
+__all__ = ["AMD_PRODUCTS", "VENDOR_FINGERPRINTS", "AnchorCert", "TrustAnchor", "TrustStore"]
 
 AMD_PRODUCTS = ("milan", "genoa", "turin")
 
@@ -70,20 +70,34 @@ class TrustAnchor:
     name: str
     certificates: tuple[x509.Certificate, ...]
     source: str
+    ders: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+    digests: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.certificates:
             raise ValueError(f"trust anchor {self.name!r} has no certificates")
+        ders = tuple(der(c) for c in self.certificates)
+        object.__setattr__(self, "ders", ders)
+        object.__setattr__(self, "digests", tuple(hashlib.sha256(d).digest() for d in ders))
 
     @property
     def fingerprints(self) -> tuple[str, ...]:
         """SHA-256 (DER) of each certificate, lowercase hex."""
-        return tuple(fingerprint(c) for c in self.certificates)
+        return tuple(d.hex() for d in self.digests)
 
     def contains(self, cert: x509.Certificate) -> bool:
         """True if ``cert`` is byte-identical to one of this anchor's certificates."""
-        encoded = der(cert)
-        return any(der(c) == encoded for c in self.certificates)
+        return der(cert) in self.ders
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorCert:
+    """One trusted certificate with its anchor name, DER bytes and SHA-256 digest."""
+
+    anchor: str
+    cert: x509.Certificate
+    der: bytes
+    digest: bytes
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -98,6 +112,9 @@ class TrustStore:
 
     _anchors: Mapping[str, TrustAnchor]
     memo: SignatureMemo = field(default_factory=SignatureMemo, compare=False)
+    _by_subject: dict[bytes, tuple[AnchorCert, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def vendor(cls) -> TrustStore:
@@ -150,6 +167,21 @@ class TrustStore:
 
     def __len__(self) -> int:
         return len(self._anchors)
+
+    def by_subject(self, subject_der: bytes) -> tuple[AnchorCert, ...]:
+        """Trusted certificates whose subject name has this DER encoding (indexed once)."""
+        index = self._by_subject
+        if not index:
+            built: dict[bytes, list[AnchorCert]] = {}
+            for anchor in self._anchors.values():
+                for cert, encoded, digest in zip(
+                    anchor.certificates, anchor.ders, anchor.digests, strict=True
+                ):
+                    key = cert.subject.public_bytes()
+                    built.setdefault(key, []).append(AnchorCert(anchor.name, cert, encoded, digest))
+            index.update({k: tuple(v) for k, v in built.items()})
+            index.setdefault(b"", ())
+        return index.get(subject_der, ())
 
     def names(self) -> tuple[str, ...]:
         """All anchor names, sorted."""

@@ -8,10 +8,11 @@ version, the signature algorithm, every must-be-zero range and reserved bit, and
 from __future__ import annotations
 
 import enum
+import struct
 import uuid
 from dataclasses import dataclass
 
-from teeclient._binary import Reader
+from teeclient._binary import Reader, require_zero
 from teeclient.errors import ParseError, UnsupportedFormatError
 
 __all__ = [
@@ -325,6 +326,60 @@ class SnpReport:
         return f"{self.committed_major}.{self.committed_minor}.{self.committed_build}"
 
 
+# Every fixed field of the report in one little-endian layout (offsets in the comments).
+_LAYOUT = struct.Struct(
+    "<"
+    "I"  # 0x000 VERSION
+    "I"  # 0x004 GUEST_SVN
+    "Q"  # 0x008 POLICY
+    "16s"  # 0x010 FAMILY_ID
+    "16s"  # 0x020 IMAGE_ID
+    "I"  # 0x030 VMPL
+    "I"  # 0x034 SIGNATURE_ALGO
+    "8s"  # 0x038 CURRENT_TCB
+    "Q"  # 0x040 PLATFORM_INFO
+    "I"  # 0x048 SIGNER_INFO
+    "4s"  # 0x04C reserved
+    "64s"  # 0x050 REPORT_DATA
+    "48s"  # 0x090 MEASUREMENT
+    "32s"  # 0x0C0 HOST_DATA
+    "48s"  # 0x0E0 ID_KEY_DIGEST
+    "48s"  # 0x110 AUTHOR_KEY_DIGEST
+    "32s"  # 0x140 REPORT_ID
+    "32s"  # 0x160 REPORT_ID_MA
+    "8s"  # 0x180 REPORTED_TCB
+    "B"  # 0x188 CPUID_FAM_ID
+    "B"  # 0x189 CPUID_MOD_ID
+    "B"  # 0x18A CPUID_STEP
+    "21s"  # 0x18B reserved
+    "64s"  # 0x1A0 CHIP_ID
+    "8s"  # 0x1E0 COMMITTED_TCB
+    "B"  # 0x1E8 CURRENT_BUILD
+    "B"  # 0x1E9 CURRENT_MINOR
+    "B"  # 0x1EA CURRENT_MAJOR
+    "B"  # 0x1EB reserved
+    "B"  # 0x1EC COMMITTED_BUILD
+    "B"  # 0x1ED COMMITTED_MINOR
+    "B"  # 0x1EE COMMITTED_MAJOR
+    "B"  # 0x1EF reserved
+    "8s"  # 0x1F0 LAUNCH_TCB
+    "Q"  # 0x1F8 LAUNCH_MIT_VECTOR
+    "Q"  # 0x200 CURRENT_MIT_VECTOR
+    "152s"  # 0x208 reserved
+    "72s"  # 0x2A0 SIGNATURE.R
+    "72s"  # 0x2E8 SIGNATURE.S
+    "368s"  # 0x330 SIGNATURE reserved
+)
+assert _LAYOUT.size == REPORT_SIZE
+
+
+def _malformed(
+    message: str, field: str, offset: int, expected: object, actual: object
+) -> ParseError:
+    return ParseError(message, platform=PLATFORM, field=field, offset=offset, expected=expected,
+                      actual=actual)  # fmt: skip
+
+
 def parse_report(data: bytes) -> SnpReport:
     """Parse a 1184-byte SEV-SNP report (a longer buffer must be split by the caller).
 
@@ -333,144 +388,108 @@ def parse_report(data: bytes) -> SnpReport:
         UnsupportedFormatError: VERSION not in {2, 3, 4, 5} or SIGNATURE_ALGO != 1.
     """
     if len(data) != REPORT_SIZE:
-        raise ParseError(
-            "an SEV-SNP report is exactly 1184 bytes",
-            platform=PLATFORM,
-            field="report",
-            expected=f"{REPORT_SIZE} bytes",
-            actual=f"{len(data)} bytes",
-        )
+        raise _malformed("an SEV-SNP report is exactly 1184 bytes", "report", 0,
+                         f"{REPORT_SIZE} bytes", f"{len(data)} bytes")  # fmt: skip
     data = bytes(data)
-    r = Reader(data, platform=PLATFORM, structure="SEV-SNP report")
-    version = r.u32(0x000, "VERSION")
+    (
+        version, guest_svn, policy_raw, family_id, image_id, vmpl, signature_algo,
+        current_tcb, platform_info, signer_raw, rsvd_04c, report_data, measurement,
+        host_data, id_key_digest, author_key_digest, report_id, report_id_ma, reported_tcb,
+        cpuid_fam, cpuid_mod, cpuid_step, rsvd_18b, chip_id, committed_tcb, current_build,
+        current_minor, current_major, rsvd_1eb, committed_build, committed_minor,
+        committed_major, rsvd_1ef, launch_tcb, launch_mit, current_mit, rsvd_208, sig_r, sig_s,
+        rsvd_330,
+    ) = _LAYOUT.unpack(data)  # fmt: skip
     if version not in SUPPORTED_VERSIONS:
         raise UnsupportedFormatError(
-            "unsupported report version",
-            platform=PLATFORM,
-            field="VERSION",
-            offset=0,
-            expected="2, 3, 4 or 5",
-            actual=version,
-        )
-    signature_algo = r.u32(0x034, "SIGNATURE_ALGO")
+            "unsupported report version", platform=PLATFORM, field="VERSION", offset=0,
+            expected="2, 3, 4 or 5", actual=version,
+        )  # fmt: skip
     if signature_algo != 1:
         raise UnsupportedFormatError(
-            "unsupported signature algorithm",
-            platform=PLATFORM,
-            field="SIGNATURE_ALGO",
-            offset=0x34,
-            expected="1 (ECDSA P-384 with SHA-384)",
-            actual=signature_algo,
-        )
-    policy_raw = r.u64(0x008, "POLICY")
+            "unsupported signature algorithm", platform=PLATFORM, field="SIGNATURE_ALGO",
+            offset=0x34, expected="1 (ECDSA P-384 with SHA-384)", actual=signature_algo,
+        )  # fmt: skip
     if not policy_raw >> _POLICY_MBO_BIT & 1:
-        raise ParseError(
-            "POLICY bit 17 must be one",
-            platform=PLATFORM,
-            field="POLICY",
-            offset=0x8,
-            expected="bit 17 set",
-            actual=f"{policy_raw:#x}",
-        )
+        raise _malformed("POLICY bit 17 must be one", "POLICY", 0x8, "bit 17 set",
+                         f"{policy_raw:#x}")  # fmt: skip
     if policy_raw & _POLICY_RESERVED_MASK:
-        raise ParseError(
-            "POLICY reserved bits 26–63 must be zero",
-            platform=PLATFORM,
-            field="POLICY",
-            offset=0x8,
-            expected="bits 26–63 clear",
-            actual=f"{policy_raw:#x}",
-        )
-    signer_raw = r.u32(0x048, "SIGNER_INFO")
+        raise _malformed("POLICY reserved bits 26–63 must be zero", "POLICY", 0x8,
+                         "bits 26–63 clear", f"{policy_raw:#x}")  # fmt: skip
     if signer_raw >> 5:
-        raise ParseError(
-            "SIGNER_INFO reserved bits 5–31 must be zero",
-            platform=PLATFORM,
-            field="SIGNER_INFO",
-            offset=0x48,
-            expected="bits 5–31 clear",
-            actual=f"{signer_raw:#x}",
-        )
+        raise _malformed("SIGNER_INFO reserved bits 5–31 must be zero", "SIGNER_INFO", 0x48,
+                         "bits 5–31 clear", f"{signer_raw:#x}")  # fmt: skip
     signing_code = signer_raw >> 2 & 0x7
     signing_key = _SIGNING_KEY_CODES.get(signing_code)
     if signing_key is None:
-        raise ParseError(
-            "reserved SIGNING_KEY value",
-            platform=PLATFORM,
-            field="SIGNER_INFO.SIGNING_KEY",
-            offset=0x48,
-            expected="0 (VCEK), 1 (VLEK) or 7 (none)",
-            actual=signing_code,
-        )
-    vmpl = r.u32(0x030, "VMPL")
+        raise _malformed("reserved SIGNING_KEY value", "SIGNER_INFO.SIGNING_KEY", 0x48,
+                         "0 (VCEK), 1 (VLEK) or 7 (none)", signing_code)  # fmt: skip
     if vmpl > 3:
-        raise ParseError(
-            "VMPL out of range", platform=PLATFORM, field="VMPL", offset=0x30,
-            expected="0–3", actual=vmpl,
-        )  # fmt: skip
-    r.zero(0x04C, 4, "reserved@0x4C")
+        raise _malformed("VMPL out of range", "VMPL", 0x30, "0–3", vmpl)
+    zero_ranges: list[tuple[int, bytes, str]] = [
+        (0x04C, rsvd_04c, "reserved@0x4C"),
+        (0x1EB, bytes([rsvd_1eb]), "reserved@0x1EB"),
+        (0x1EF, bytes([rsvd_1ef]), "reserved@0x1EF"),
+        (0x208, rsvd_208, "reserved@0x208"),
+        (0x330, rsvd_330, "SIGNATURE reserved@0x330"),
+    ]
     if version == 2:
-        r.zero(0x188, 0x18, "reserved@0x188")
+        zero_ranges.append((0x188, bytes([cpuid_fam, cpuid_mod, cpuid_step]) + rsvd_18b,
+                            "reserved@0x188"))  # fmt: skip
         cpuid: tuple[int | None, int | None, int | None] = (None, None, None)
     else:
-        cpuid = (
-            r.u8(0x188, "CPUID_FAM_ID"),
-            r.u8(0x189, "CPUID_MOD_ID"),
-            r.u8(0x18A, "CPUID_STEP"),
-        )
-        r.zero(0x18B, 0x15, "reserved@0x18B")
-    r.zero(0x1EB, 1, "reserved@0x1EB")
-    r.zero(0x1EF, 1, "reserved@0x1EF")
+        zero_ranges.append((0x18B, rsvd_18b, "reserved@0x18B"))
+        cpuid = (cpuid_fam, cpuid_mod, cpuid_step)
+    launch_vector: int | None = launch_mit
+    current_vector: int | None = current_mit
     if version < 5:
-        r.zero(0x1F8, 0x10, "reserved@0x1F8 (mitigation vectors before v5)")
-        launch_mit: int | None = None
-        current_mit: int | None = None
-    else:
-        launch_mit = r.u64(0x1F8, "LAUNCH_MIT_VECTOR")
-        current_mit = r.u64(0x200, "CURRENT_MIT_VECTOR")
-    r.zero(0x208, 0x98, "reserved@0x208")
-    r.zero(0x330, REPORT_SIZE - 0x330, "SIGNATURE reserved@0x330")
+        zero_ranges.append((0x1F8, data[0x1F8:0x208], "reserved@0x1F8 (mitigation vectors "
+                            "before v5)"))  # fmt: skip
+        launch_vector = current_vector = None
+    for offset, chunk, name in sorted(zero_ranges):
+        if any(chunk):
+            require_zero(chunk, offset=offset, field=name, platform=PLATFORM)
     return SnpReport(
         raw=data,
         version=version,
-        guest_svn=r.u32(0x004, "GUEST_SVN"),
+        guest_svn=guest_svn,
         policy=GuestPolicy.decode(policy_raw),
-        family_id=r.bytes(0x010, 16, "FAMILY_ID"),
-        image_id=r.bytes(0x020, 16, "IMAGE_ID"),
+        family_id=family_id,
+        image_id=image_id,
         vmpl=vmpl,
         signature_algo=signature_algo,
-        current_tcb=r.bytes(0x038, 8, "CURRENT_TCB"),
-        platform_info=PlatformInfo.decode(r.u64(0x040, "PLATFORM_INFO")),
+        current_tcb=current_tcb,
+        platform_info=PlatformInfo.decode(platform_info),
         signer_info=SignerInfo(
             raw=signer_raw,
             author_key_en=bool(signer_raw & 1),
             mask_chip_key=bool(signer_raw >> 1 & 1),
             signing_key=signing_key,
         ),
-        report_data=r.bytes(0x050, 64, "REPORT_DATA"),
-        measurement=r.bytes(0x090, 48, "MEASUREMENT"),
-        host_data=r.bytes(0x0C0, 32, "HOST_DATA"),
-        id_key_digest=r.bytes(0x0E0, 48, "ID_KEY_DIGEST"),
-        author_key_digest=r.bytes(0x110, 48, "AUTHOR_KEY_DIGEST"),
-        report_id=r.bytes(0x140, 32, "REPORT_ID"),
-        report_id_ma=r.bytes(0x160, 32, "REPORT_ID_MA"),
-        reported_tcb=r.bytes(0x180, 8, "REPORTED_TCB"),
+        report_data=report_data,
+        measurement=measurement,
+        host_data=host_data,
+        id_key_digest=id_key_digest,
+        author_key_digest=author_key_digest,
+        report_id=report_id,
+        report_id_ma=report_id_ma,
+        reported_tcb=reported_tcb,
         cpuid_fam_id=cpuid[0],
         cpuid_mod_id=cpuid[1],
         cpuid_step=cpuid[2],
-        chip_id=r.bytes(0x1A0, 64, "CHIP_ID"),
-        committed_tcb=r.bytes(0x1E0, 8, "COMMITTED_TCB"),
-        current_build=r.u8(0x1E8, "CURRENT_BUILD"),
-        current_minor=r.u8(0x1E9, "CURRENT_MINOR"),
-        current_major=r.u8(0x1EA, "CURRENT_MAJOR"),
-        committed_build=r.u8(0x1EC, "COMMITTED_BUILD"),
-        committed_minor=r.u8(0x1ED, "COMMITTED_MINOR"),
-        committed_major=r.u8(0x1EE, "COMMITTED_MAJOR"),
-        launch_tcb=r.bytes(0x1F0, 8, "LAUNCH_TCB"),
-        launch_mit_vector=launch_mit,
-        current_mit_vector=current_mit,
-        signature_r=r.bytes(SIGNATURE_OFFSET, _COMPONENT_SIZE, "SIGNATURE.R"),
-        signature_s=r.bytes(SIGNATURE_OFFSET + _COMPONENT_SIZE, _COMPONENT_SIZE, "SIGNATURE.S"),
+        chip_id=chip_id,
+        committed_tcb=committed_tcb,
+        current_build=current_build,
+        current_minor=current_minor,
+        current_major=current_major,
+        committed_build=committed_build,
+        committed_minor=committed_minor,
+        committed_major=committed_major,
+        launch_tcb=launch_tcb,
+        launch_mit_vector=launch_vector,
+        current_mit_vector=current_vector,
+        signature_r=sig_r,
+        signature_s=sig_s,
     )
 
 

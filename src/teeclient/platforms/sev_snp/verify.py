@@ -52,7 +52,7 @@ from teeclient.platforms import VerifyOptions
 from teeclient.platforms.sev_snp import abi, kds
 from teeclient.platforms.sev_snp.abi import Product, SigningKey, SnpReport, TcbVersion
 from teeclient.platforms.sev_snp.claims import HclBinding, RevocationInfo, SnpClaims, VekInfo
-from teeclient.trust import TrustStore
+from teeclient.trust import AnchorCert, TrustStore
 
 __all__ = ["SnpEvidence", "split_evidence", "verify", "verify_evidence"]
 
@@ -120,21 +120,24 @@ class _Vek:
     cert: x509.Certificate
     kind: SigningKey
     source: str
+    der: bytes
+    digest: bytes
 
 
-def _pinned_intermediates(trust: TrustStore) -> dict[x509.Name, SigningKey]:
-    out: dict[x509.Name, SigningKey] = {}
-    for product in Product:
-        for kind in (SigningKey.VCEK, SigningKey.VLEK):
-            anchor = trust.get(_anchor_names(product, kind)[1])
-            for cert in anchor.certificates if anchor is not None else ():
-                out[cert.subject] = kind
-    return out
+def _intermediate_kind(anchor: str) -> SigningKey | None:
+    """amd.<p>.ask → VCEK, amd.<p>.asvk → VLEK, anything else → None."""
+    if not anchor.startswith("amd."):
+        return None
+    if anchor.endswith(".ask"):
+        return SigningKey.VCEK
+    if anchor.endswith(".asvk"):
+        return SigningKey.VLEK
+    return None
 
 
 def _select_vek(
     evidence: SnpEvidence,
-    collateral: CollateralSet,
+    certificates: list[tuple[x509.Certificate, str]],
     explicit: x509.Certificate | None,
     trust: TrustStore,
 ) -> _Vek:
@@ -145,23 +148,28 @@ def _select_vek(
     else:
         for entry in evidence.cert_table:
             if entry.role in ("vcek", "vlek"):
-                cert = load_certificate(entry.data, role=f"cert_table.{entry.role}",
-                                        platform=PLATFORM)  # fmt: skip
+                cert = load_certificate(
+                    entry.data, role=f"cert_table.{entry.role}", platform=PLATFORM
+                )
                 candidates.append((cert, f"cert_table:{entry.role}"))
-        candidates.extend(collateral.certificates())
-    issuers = _pinned_intermediates(trust)
+        candidates.extend(certificates)
     veks: list[_Vek] = []
     seen: set[bytes] = set()
     for cert, source in candidates:
-        kind = issuers.get(cert.issuer)
-        if kind is None:
-            kind = _VEK_CN.get(common_name(cert.subject) or "")
-        if kind is None or cert.subject in issuers:
+        kinds = {
+            k
+            for a in trust.by_subject(cert.issuer.public_bytes())
+            if (k := _intermediate_kind(a.anchor)) is not None
+        }
+        kind = (
+            next(iter(kinds)) if len(kinds) == 1 else _VEK_CN.get(common_name(cert.subject) or "")
+        )
+        if kind is None or trust.by_subject(cert.subject.public_bytes()):
             continue
         encoded = der(cert)
         if encoded not in seen:
             seen.add(encoded)
-            veks.append(_Vek(cert, kind, source))
+            veks.append(_Vek(cert, kind, source, encoded, hashlib.sha256(encoded).digest()))
     if not veks:
         raise CollateralMissingError(
             "no VCEK or VLEK certificate was supplied",
@@ -183,7 +191,7 @@ def _select_vek(
         if vek.kind is not wanted:
             continue
         try:
-            ext = kds.parse_vek_extensions(vek.cert)
+            ext = _extensions(vek, trust)
         except ParseError:
             continue
         if (
@@ -202,6 +210,16 @@ def _select_vek(
         expected=f"{wanted} for CHIP_ID {chip.hex()[:16]}… and REPORTED_TCB {reported.hex()}",
         actual=f"{len(veks)} candidate(s)",
     )
+
+
+def _extensions(vek: _Vek, trust: TrustStore) -> kds.VekExtensions:
+    """The VEK's AMD extensions, decoded once per certificate content."""
+    cached = trust.memo.get("snp.vek-extensions", vek.digest)
+    if isinstance(cached, kds.VekExtensions):
+        return cached
+    ext = kds.parse_vek_extensions(vek.cert)
+    trust.memo.put("snp.vek-extensions", vek.digest, ext)
+    return ext
 
 
 def _check_amd_name(cert: x509.Certificate, role: str, expected_cn: str | None) -> None:
@@ -233,17 +251,13 @@ def _anchor_names(product: Product, kind: SigningKey) -> tuple[str, str]:
 
 def _find_chain(
     vek: _Vek, trust: TrustStore, requested: Product | None
-) -> tuple[Product, x509.Certificate, x509.Certificate]:
+) -> tuple[Product, AnchorCert, AnchorCert]:
     """Find (product, intermediate, ARK) among the pinned anchors by the VEK's issuer name."""
-    matches: list[tuple[Product, x509.Certificate]] = []
-    for product in Product:
-        _, inter_name = _anchor_names(product, vek.kind)
-        anchor = trust.get(inter_name)
-        if anchor is None:
-            continue
-        for cert in anchor.certificates:
-            if cert.subject == vek.cert.issuer:
-                matches.append((product, cert))
+    matches: list[tuple[Product, AnchorCert]] = []
+    for entry in trust.by_subject(vek.cert.issuer.public_bytes()):
+        for product in Product:
+            if entry.anchor == _anchor_names(product, vek.kind)[1]:
+                matches.append((product, entry))
     if requested is not None:
         chosen = [m for m in matches if m[0] is requested]
         if not chosen:
@@ -267,79 +281,88 @@ def _find_chain(
         )
     product, intermediate = matches[0]
     ark_name, _ = _anchor_names(product, vek.kind)
-    ark_anchor = trust.require(ark_name, platform=PLATFORM)
-    arks = [c for c in ark_anchor.certificates if c.subject == intermediate.issuer]
+    arks = [
+        a for a in trust.by_subject(intermediate.cert.issuer.public_bytes()) if a.anchor == ark_name
+    ]
     if not arks:
         raise ChainUntrustedError(
             "pinned intermediate is not issued by the pinned ARK",
             platform=PLATFORM,
-            field=f"{ark_name}",
-            expected=intermediate.issuer.rfc4514_string(),
+            field=ark_name,
+            expected=intermediate.cert.issuer.rfc4514_string(),
         )
     return product, intermediate, arks[0]
 
 
 def _check_supplied_cas(
-    collateral: CollateralSet, evidence: SnpEvidence, trust: TrustStore, product: Product
+    certificates: list[tuple[x509.Certificate, str]],
+    evidence: SnpEvidence,
+    trust: TrustStore,
+    product: Product,
 ) -> None:
     """Supplied ASK/ASVK/ARK copies are never trusted; a copy that differs from the pin fails."""
-    pinned: dict[x509.Name, list[bytes]] = {}
-    for name in (
-        f"amd.{product.value}.ark",
-        f"amd.{product.value}.ask",
-        f"amd.{product.value}.asvk",
-    ):
-        anchor = trust.get(name)
-        if anchor is not None:
-            for cert in anchor.certificates:
-                pinned.setdefault(cert.subject, []).append(der(cert))
-    supplied = [c for c, _ in collateral.certificates()]
+    supplied = [c for c, _ in certificates]
     for entry in evidence.cert_table:
         if entry.role in ("ask", "ark"):
-            supplied.append(load_certificate(entry.data, role=f"cert_table.{entry.role}",
-                                             platform=PLATFORM))  # fmt: skip
+            supplied.append(
+                load_certificate(entry.data, role=f"cert_table.{entry.role}", platform=PLATFORM)
+            )
+    prefix = f"amd.{product.value}."
     for cert in supplied:
-        allowed = pinned.get(cert.subject)
-        if allowed is not None and der(cert) not in allowed:
+        pinned = [a for a in trust.by_subject(cert.subject.public_bytes())
+                  if a.anchor.startswith(prefix)]  # fmt: skip
+        if pinned and der(cert) not in {a.der for a in pinned}:
             raise ChainUntrustedError(
                 "a supplied AMD CA certificate differs from the pinned one",
                 platform=PLATFORM,
                 field=str(common_name(cert.subject)),
-                expected=f"pinned {fingerprint_of(allowed[0])}",
+                expected=f"pinned {pinned[0].digest.hex()}",
                 actual=fingerprint(cert),
             )
 
 
-def fingerprint_of(encoded: bytes) -> str:
-    """SHA-256 of DER bytes, lowercase hex."""
-    return hashlib.sha256(encoded).hexdigest()
-
-
 def _verify_chain(
     vek: _Vek,
-    intermediate: x509.Certificate,
-    ark: x509.Certificate,
+    intermediate: AnchorCert,
+    ark: AnchorCert,
     product: Product,
     trust: TrustStore,
     now: datetime,
 ) -> None:
     inter_role = "ASK" if vek.kind is SigningKey.VCEK else "ASVK"
-    inter_cn = (
-        f"SEV-{product.kds_name}"
-        if vek.kind is SigningKey.VCEK
-        else (f"SEV-VLEK-{product.kds_name}")
-    )
     vek_role = vek.kind.value.upper()
     # Signatures first (memoised by content hash), so any change to a signed byte of a
     # certificate is reported as a signature failure; then validity at `now` (never memoised).
-    verify_issued_by(ark, ark, role="ARK", platform=PLATFORM, memo=trust.memo)
-    verify_issued_by(intermediate, ark, role=inter_role, platform=PLATFORM, memo=trust.memo)
-    verify_issued_by(vek.cert, intermediate, role=vek_role, platform=PLATFORM, memo=trust.memo)
-    check_validity(ark, now, role="ARK", platform=PLATFORM)
-    check_validity(intermediate, now, role=inter_role, platform=PLATFORM)
+    memo = trust.memo
+    verify_issued_by(ark.cert, ark.cert, role="ARK", platform=PLATFORM, memo=memo,
+                     digests=(ark.digest, ark.digest))  # fmt: skip
+    verify_issued_by(intermediate.cert, ark.cert, role=inter_role, platform=PLATFORM, memo=memo,
+                     digests=(intermediate.digest, ark.digest))  # fmt: skip
+    verify_issued_by(vek.cert, intermediate.cert, role=vek_role, platform=PLATFORM, memo=memo,
+                     digests=(vek.digest, intermediate.digest))  # fmt: skip
+    check_validity(ark.cert, now, role="ARK", platform=PLATFORM)
+    check_validity(intermediate.cert, now, role=inter_role, platform=PLATFORM)
     check_validity(vek.cert, now, role=vek_role, platform=PLATFORM)
-    # Names and constraints (the anchors are pinned, but a caller-built store may hold
-    # anything; go-sev-guest validateRootX509 / validateKDSCertSubject).
+    # Names, constraints and key types depend only on the three certificates' bytes.
+    static_key = hashlib.sha256(vek.digest + intermediate.digest + ark.digest).digest()
+    if memo.get("snp.chain-static", static_key) is None:
+        _check_chain_static(vek, intermediate.cert, ark.cert, product, inter_role, vek_role)
+        memo.put("snp.chain-static", static_key, True)
+
+
+def _check_chain_static(
+    vek: _Vek,
+    intermediate: x509.Certificate,
+    ark: x509.Certificate,
+    product: Product,
+    inter_role: str,
+    vek_role: str,
+) -> None:
+    """Names and constraints (go-sev-guest validateRootX509 / validateKDSCertSubject): the
+    anchors are pinned, but a caller-built store may hold anything."""
+    inter_cn = (
+        f"SEV-{product.kds_name}" if vek.kind is SigningKey.VCEK else f"SEV-VLEK-{product.kds_name}"
+    )
     _check_amd_name(ark, "ARK", f"ARK-{product.kds_name}")
     _check_amd_name(intermediate, inter_role, inter_cn)
     _check_amd_name(vek.cert, vek_role, "SEV-VCEK" if vek.kind is SigningKey.VCEK else "SEV-VLEK")
@@ -399,7 +422,7 @@ def _verify_signature(raw: bytes, vek: _Vek) -> None:
             platform=PLATFORM,
             field="SIGNATURE",
             expected=f"valid ECDSA P-384 signature by {vek.kind.value.upper()} "
-            f"{fingerprint(vek.cert)[:16]}…",
+            f"{vek.digest.hex()[:16]}…",
         ) from exc
 
 
@@ -448,9 +471,9 @@ def _resolve_product(
 
 
 def _check_endorsement(
-    report: SnpReport, vek: _Vek, product: Product
+    report: SnpReport, vek: _Vek, product: Product, trust: TrustStore
 ) -> tuple[kds.VekExtensions, bool]:
-    ext = kds.parse_vek_extensions(vek.cert)
+    ext = _extensions(vek, trust)
     role = vek.kind.value.upper()
     if report.signer_info.signing_key is SigningKey.NONE:
         raise SnpUnsignedReportError(
@@ -565,7 +588,10 @@ def _check_crls(
     ark: x509.Certificate,
     inter_role: str,
 ) -> RevocationInfo:
-    relevant = [(crl, src) for crl, src in collateral.crls() if crl.issuer == ark.subject]
+    ark_subject = ark.subject.public_bytes()
+    relevant = [
+        (crl, src) for crl, src in collateral.crls() if crl.issuer.public_bytes() == ark_subject
+    ]
     if not relevant:
         return RevocationInfo(checked=False)
     best = None
@@ -615,18 +641,19 @@ def verify(
     requested = _coerce_product(product)
     raw = ev.report
     # 1–4: authenticate first — VEK chain, then the signature over the raw signed bytes.
-    chosen = _select_vek(ev, collateral, vek, trust)
+    certificates = collateral.certificates() if vek is None else []
+    chosen = _select_vek(ev, certificates, vek, trust)
     vek_product, intermediate, ark = _find_chain(chosen, trust, requested)
     _verify_chain(chosen, intermediate, ark, vek_product, trust, now)
     _verify_signature(raw, chosen)
     # 5–6: structure of the authenticated report, product, supplied CA copies.
     report = abi.parse_report(raw)
     resolved, source = _resolve_product(report, requested, vek_product)
-    _check_supplied_cas(collateral, ev, trust, resolved)
+    _check_supplied_cas(certificates, ev, trust, resolved)
     # 7–10: the endorsement matches the report.
-    ext, chip_bound = _check_endorsement(report, chosen, resolved)
+    ext, chip_bound = _check_endorsement(report, chosen, resolved, trust)
     inter_role = "ASK" if chosen.kind is SigningKey.VCEK else "ASVK"
-    revocation = _check_crls(collateral, intermediate, ark, inter_role)
+    revocation = _check_crls(collateral, intermediate.cert, ark.cert, inter_role)
     hcl_binding = _check_hcl(ev, report)
     return SnpClaims(
         product=resolved,
@@ -670,14 +697,14 @@ def verify(
             issuer=chosen.cert.issuer.rfc4514_string(),
             not_before=chosen.cert.not_valid_before_utc,
             not_after=chosen.cert.not_valid_after_utc,
-            sha256=fingerprint(chosen.cert),
+            sha256=chosen.digest.hex(),
             product_name=ext.product_name,
             struct_version=ext.struct_version,
             hwid=ext.hwid.hex() if ext.hwid is not None else None,
             csp_id=ext.csp_id,
             source=chosen.source,
         ),
-        chain=(fingerprint(chosen.cert), fingerprint(intermediate), fingerprint(ark)),
+        chain=(chosen.digest.hex(), intermediate.digest.hex(), ark.digest.hex()),
         revocation=revocation,
         report_sha256=hashlib.sha256(raw).hexdigest(),
         hcl=hcl_binding,
