@@ -55,7 +55,7 @@ def run() -> list[Result]:
             [teeclient_cli, "verify", str(VECTOR / "report.bin"), "--collateral",
              str(VECTOR / "vcek.der"), "--at", "2026-01-01T00:00:00Z", "--json"],
         )
-    )  # fmt: skip
+    )
     return results
 
 

@@ -41,7 +41,10 @@ __all__ = [
     "ChainSignatureError",
     "ChainUntrustedError",
     "CollateralError",
+    "CollateralFetchError",
+    "CollateralInvalidError",
     "CollateralMissingError",
+    "CollateralNotFoundError",
     "CollateralSignatureError",
     "CollateralStaleError",
     "ConfigError",
@@ -367,6 +370,24 @@ class CollateralMissingError(CollateralError):
     """A collateral item verification needs was not supplied."""
 
     code = "collateral.missing"
+
+
+class CollateralNotFoundError(CollateralMissingError):
+    """The collateral service answered that the item does not exist (HTTP 404)."""
+
+    code = "collateral.not_found"
+
+
+class CollateralFetchError(CollateralError):
+    """Fetching collateral failed after bounded retries (timeouts, 429/5xx, resets, size)."""
+
+    code = "collateral.fetch_failed"
+
+
+class CollateralInvalidError(CollateralError):
+    """A collateral item (fetched or cached) does not parse as what it should be."""
+
+    code = "collateral.invalid"
 
 
 class CollateralSignatureError(CollateralError):

@@ -1,27 +1,49 @@
-"""teeclient.verify(): evidence file + collateral + policy → Appraisal (the CLI's `verify` job).
+"""teeclient.verify() and friends: evidence (or a bundle) + collateral + policy → Appraisal.
 
 This is the edge where the wall clock, the shipped trust store and the baseline policy are
-filled in when the caller does not pass them; everything below it is pure.
+filled in when the caller does not pass them, and where collateral is planned, fetched (only
+through a ``Fetcher`` the caller passes) and bundled. Everything below it is pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from teeclient._time import require_aware, utc_now
+from teeclient.bundle import Bundle, BundleEvidence, is_bundle
+from teeclient.collateral.gather import Gathered, Progress, gather
 from teeclient.collateral.items import CollateralItem, CollateralSet
+from teeclient.collateral.settings import CollateralSettings
 from teeclient.errors import InputError
-from teeclient.platforms import VerifyOptions, detect_platform, verify_evidence
+from teeclient.platforms import VerifyOptions, detect_platform, plan_collateral, verify_evidence
 from teeclient.policy.appraise import appraise
+from teeclient.policy.checks.collateral import collateral_checks
 from teeclient.policy.load import load_baseline, load_policy
-from teeclient.policy.model import Policy
+from teeclient.policy.model import Policy, RevocationMode
 from teeclient.policy.result import Appraisal, Claims
 from teeclient.trust import TrustStore
 
-__all__ = ["MAX_EVIDENCE_BYTES", "Evidence", "load_evidence", "verify", "verify_claims"]
+if TYPE_CHECKING:
+    from teeclient.collateral.fetch import Fetcher
+
+__all__ = [
+    "MAX_EVIDENCE_BYTES",
+    "Evidence",
+    "build_fetcher",
+    "collect_collateral",
+    "load_evidence",
+    "load_input",
+    "make_bundle",
+    "revocation_need",
+    "verify",
+    "verify_bundle",
+    "verify_claims",
+]
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024
 
@@ -38,25 +60,18 @@ class Evidence:
     platform: str
 
 
-def load_evidence(evidence: bytes | str | Path, *, source: str | None = None) -> Evidence:
-    """Read evidence (bytes or a file path) and recognise its platform.
+def _read(path: Path, origin: str) -> bytes:
+    try:
+        if path.stat().st_size > MAX_EVIDENCE_BYTES * 4:
+            raise InputError(
+                "input file too large", field=origin, expected=f"<= {MAX_EVIDENCE_BYTES * 4} bytes"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read input: {exc.strerror}", field=origin) from exc
 
-    Raises:
-        InputError: unreadable, too large, or not a kind of evidence teeclient knows.
-    """
-    if isinstance(evidence, bytes | bytearray | memoryview):
-        data = bytes(evidence)
-        origin = source or "<bytes>"
-    else:
-        path = Path(evidence)
-        origin = source or str(path)
-        try:
-            if path.stat().st_size > MAX_EVIDENCE_BYTES:
-                raise InputError("evidence file too large", field=origin,
-                                 expected=f"<= {MAX_EVIDENCE_BYTES} bytes")  # fmt: skip
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read evidence: {exc.strerror}", field=origin) from exc
+
+def _recognise(data: bytes, origin: str) -> Evidence:
     if len(data) > MAX_EVIDENCE_BYTES:
         raise InputError("evidence too large", field=origin, expected=f"<= {MAX_EVIDENCE_BYTES}")
     platform = detect_platform(data)
@@ -64,10 +79,36 @@ def load_evidence(evidence: bytes | str | Path, *, source: str | None = None) ->
         raise InputError(
             "not a kind of evidence teeclient recognises",
             field=origin,
-            expected="an SEV-SNP report (raw, extended or Azure HCL)",
+            expected="an SEV-SNP report (raw, extended or Azure HCL) or a teeclient bundle",
             actual=f"{len(data)} bytes starting {data[:8].hex()}",
         )
     return Evidence(data=data, source=origin, platform=platform)
+
+
+def load_evidence(evidence: bytes | str | Path, *, source: str | None = None) -> Evidence:
+    """Read evidence (bytes or a file path) and recognise its platform.
+
+    Raises:
+        InputError: unreadable, too large, or not a kind of evidence teeclient knows.
+    """
+    if isinstance(evidence, bytes | bytearray | memoryview):
+        return _recognise(bytes(evidence), source or "<bytes>")
+    path = Path(evidence)
+    return _recognise(_read(path, source or str(path)), source or str(path))
+
+
+def load_input(path: str | Path) -> Evidence | Bundle:
+    """Read a file that is either evidence or a ``teeclient.bundle/v1``.
+
+    Raises:
+        InputError: unreadable or unrecognised.
+        ParseError: a malformed bundle.
+    """
+    p = Path(path)
+    data = _read(p, str(p))
+    if is_bundle(data):
+        return Bundle.from_json(data)
+    return _recognise(data, str(p))
 
 
 def _collateral(items: CollateralInput) -> CollateralSet:
@@ -92,6 +133,76 @@ def _policy(policy: PolicyInput) -> Policy:
     return load_policy(policy)
 
 
+def revocation_need(policy: Policy, platform: str) -> str:
+    """How the platform's revocation collateral must be obtained under ``policy``.
+
+    ``fetch`` (required, may use the network), ``cached`` (only from a bundle or the cache)
+    or ``off``.
+    """
+    if platform == "sev-snp":
+        mode = policy.revocation.amd_crl.mode
+    else:
+        return "cached"
+    if mode in (RevocationMode.REQUIRE, RevocationMode.ALLOW_STALE):
+        return "fetch"
+    if mode is RevocationMode.OFF:
+        return "off"
+    return "cached"
+
+
+def build_fetcher(
+    settings: CollateralSettings | None = None,
+    *,
+    offline: bool = False,
+    policy: Policy | None = None,
+) -> Fetcher:
+    """The standard fetcher: disk cache (unless disabled) over HTTP (or nothing, offline).
+
+    ``policy``'s ``[collateral] max_staleness`` sets the stale-if-error grace.
+    """
+    from teeclient.collateral.cache import CachingFetcher, DiskCache
+    from teeclient.collateral.fetch import HttpFetcher, OfflineFetcher
+
+    settings = settings if settings is not None else CollateralSettings()
+    inner: Fetcher = OfflineFetcher() if offline else HttpFetcher(settings=settings)
+    if not settings.use_cache:
+        return inner
+    grace = policy.collateral.max_staleness if policy is not None else settings.stale_grace
+    return CachingFetcher(
+        inner,
+        DiskCache(settings.resolved_cache_dir()),
+        default_ttl=settings.default_ttl,
+        stale_grace=grace,
+    )
+
+
+def collect_collateral(
+    evidence: Evidence,
+    *,
+    supplied: CollateralSet,
+    fetcher: Fetcher,
+    revocation: str,
+    product: str | None = None,
+    settings: CollateralSettings | None = None,
+    progress: Progress | None = None,
+) -> Gathered:
+    """Plan what ``evidence`` needs beyond ``supplied`` and fetch it.
+
+    Raises:
+        CollateralError: a required item could not be obtained.
+        ParseError: the evidence cannot even be framed for planning.
+    """
+    requests = plan_collateral(
+        evidence.platform,
+        evidence.data,
+        supplied=supplied,
+        options=VerifyOptions(product=product),
+        settings=settings if settings is not None else CollateralSettings(),
+        revocation=revocation,
+    )
+    return gather(requests, fetcher, progress=progress)
+
+
 def verify_claims(
     evidence: bytes | str | Path | Evidence,
     *,
@@ -100,7 +211,7 @@ def verify_claims(
     at: datetime | None = None,
     product: str | None = None,
 ) -> Claims:
-    """Verify evidence cryptographically and return its claims (no policy).
+    """Verify evidence cryptographically and return its claims (no policy, no fetching).
 
     Raises:
         EvidenceError, CollateralError, UsageError: see the platform's ``verify``.
@@ -117,6 +228,35 @@ def verify_claims(
     )
 
 
+def _verify_with(
+    ev: Evidence,
+    supplied: CollateralSet,
+    *,
+    policy: Policy,
+    trust: TrustStore | None,
+    now: datetime,
+    product: str | None,
+    fetcher: Fetcher | None,
+    settings: CollateralSettings | None,
+    progress: Progress | None,
+) -> tuple[Appraisal, Gathered]:
+    gathered = Gathered(items=(), unavailable=())
+    if fetcher is not None:
+        gathered = collect_collateral(
+            ev,
+            supplied=supplied,
+            fetcher=fetcher,
+            revocation=revocation_need(policy, ev.platform),
+            product=product,
+            settings=settings,
+            progress=progress,
+        )
+    everything = CollateralSet(supplied.items + gathered.items)
+    claims = verify_claims(ev, collateral=everything, trust=trust, at=now, product=product)
+    checks = collateral_checks(everything.items, gathered.unavailable)
+    return appraise([claims], policy, now, global_checks=checks), gathered
+
+
 def verify(
     evidence: bytes | str | Path | Evidence,
     *,
@@ -125,18 +265,138 @@ def verify(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     product: str | None = None,
+    fetcher: Fetcher | None = None,
+    settings: CollateralSettings | None = None,
 ) -> Appraisal:
     """Verify evidence and appraise it against a policy (the baseline if none is given).
 
-    Returns the Appraisal whether the policy accepts or not (``appraisal.accepted``); raises
-    only when the evidence cannot be verified.
+    Collateral that is not supplied is fetched only through ``fetcher`` (see
+    ``build_fetcher``); without one, verification is offline. Returns the Appraisal whether
+    the policy accepts or not (``appraisal.accepted``).
 
     Raises:
         EvidenceError: the evidence is not authentic or not consistent.
-        CollateralError: collateral is missing or not authentic.
+        CollateralError: collateral is missing, unobtainable or not authentic.
         UsageError / ConfigError: bad input files, policy or arguments.
     """
     now = require_aware(at) if at is not None else utc_now()
-    resolved = _policy(policy)
-    claims = verify_claims(evidence, collateral=collateral, trust=trust, at=now, product=product)
-    return appraise([claims], resolved, now)
+    ev = evidence if isinstance(evidence, Evidence) else load_evidence(evidence)
+    appraisal, _ = _verify_with(
+        ev,
+        _collateral(collateral),
+        policy=_policy(policy),
+        trust=trust,
+        now=now,
+        product=product,
+        fetcher=fetcher,
+        settings=settings,
+        progress=None,
+    )
+    return appraisal
+
+
+def bundle_evidence(bundle: Bundle) -> Evidence:
+    """The evidence recorded in a bundle (recognised again from its bytes).
+
+    Raises:
+        InputError: the bundle carries no evidence teeclient recognises.
+    """
+    if bundle.evidence is None:
+        raise InputError(
+            "bundle carries no CPU evidence", field="evidence", expected="evidence", actual="none"
+        )
+    ev = _recognise(bundle.evidence.data, bundle.evidence.source)
+    if ev.platform != bundle.evidence.platform:
+        raise InputError(
+            "bundle evidence platform does not match its content",
+            field="evidence.platform",
+            expected=ev.platform,
+            actual=bundle.evidence.platform,
+        )
+    return ev
+
+
+def verify_bundle(
+    bundle: Bundle | str | Path,
+    *,
+    policy: PolicyInput = None,
+    trust: TrustStore | None = None,
+    at: datetime | None = None,
+    fetcher: Fetcher | None = None,
+) -> Appraisal:
+    """Re-verify a bundle at its capture time (or ``at``); offline unless ``fetcher`` is given.
+
+    Raises:
+        ParseError: a malformed bundle. See ``verify`` for the rest.
+    """
+    if not isinstance(bundle, Bundle):
+        loaded = load_input(bundle)
+        if not isinstance(loaded, Bundle):
+            raise InputError(
+                "not a teeclient bundle",
+                field=str(bundle),
+                expected="teeclient.bundle/v1",
+                actual=loaded.platform,
+            )
+        bundle = loaded
+    now = require_aware(at) if at is not None else bundle.captured_at
+    appraisal, _ = _verify_with(
+        bundle_evidence(bundle),
+        CollateralSet(bundle.collateral),
+        policy=_policy(policy),
+        trust=trust,
+        now=now,
+        product=bundle.options.get("product"),
+        fetcher=fetcher,
+        settings=None,
+        progress=None,
+    )
+    return appraisal
+
+
+def make_bundle(
+    evidence: Evidence,
+    *,
+    supplied: CollateralSet,
+    gathered: Sequence[CollateralItem],
+    captured_at: datetime,
+    product: str | None = None,
+    target: str | None = None,
+) -> Bundle:
+    """A bundle of ``evidence`` with every collateral item, exactly as obtained."""
+    options = {"product": product} if product else {}
+    return Bundle(
+        captured_at=require_aware(captured_at),
+        target=target or evidence.source,
+        evidence=BundleEvidence(
+            platform=evidence.platform, data=evidence.data, source=evidence.source
+        ),
+        options=MappingProxyType(options),
+        collateral=tuple(supplied.items) + tuple(gathered),
+    )
+
+
+def verify_with_details(
+    evidence: Evidence,
+    supplied: CollateralSet,
+    *,
+    policy: Policy,
+    now: datetime,
+    product: str | None,
+    fetcher: Fetcher | None,
+    settings: CollateralSettings | None = None,
+    trust: TrustStore | None = None,
+    progress: Progress | None = None,
+) -> tuple[Appraisal, Gathered]:
+    """``verify`` that also returns what was gathered (for bundles and the CLI)."""
+    return _verify_with(
+        evidence,
+        supplied,
+        policy=policy,
+        trust=trust,
+        now=now,
+        product=product,
+        fetcher=fetcher,
+        settings=settings,
+        progress=progress,
+    )

@@ -18,12 +18,32 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Check, explain and describe policy files.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+cache_app = typer.Typer(help="Inspect, clear and fill the collateral cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+# Options shared by the commands that fetch collateral.
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Collateral cache directory (default: the user cache dir; env TEECLIENT_CACHE_DIR).",
+    ),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
+KdsOpt = Annotated[str | None, typer.Option("--kds-url", help="AMD KDS base URL (or a mirror).")]
+PcsOpt = Annotated[str | None, typer.Option("--pcs-url", help="Intel PCS or PCCS base URL.")]
+RimOpt = Annotated[str | None, typer.Option("--rim-url", help="NVIDIA RIM service base URL.")]
+OcspOpt = Annotated[str | None, typer.Option("--ocsp-url", help="NVIDIA OCSP base URL.")]
 
 
 @app.command()
 def verify(
     evidence: Annotated[
-        Path, typer.Argument(help="Evidence file (SEV-SNP report: raw, extended or Azure HCL).")
+        Path,
+        typer.Argument(
+            help="Evidence file (SEV-SNP report: raw, extended or Azure HCL) or a bundle."
+        ),
     ],
     collateral: Annotated[
         list[Path] | None,
@@ -39,7 +59,10 @@ def verify(
     ] = None,
     at: Annotated[
         str | None,
-        typer.Option(help="Verification time, RFC 3339 (e.g. 2026-01-01T00:00:00Z). Default: now."),
+        typer.Option(
+            help="Verification time, RFC 3339 (e.g. 2026-01-01T00:00:00Z). "
+            "Default: now, or the bundle's capture time."
+        ),
     ] = None,
     policy: Annotated[
         Path | None, typer.Option(help="Policy file (TOML). Default: the built-in baseline.")
@@ -47,12 +70,138 @@ def verify(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print teeclient.verify/v1 JSON.")
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Never use the network: collateral comes from the "
+            "bundle, --collateral files and the cache only.",
+        ),
+    ] = False,
+    save_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-bundle",
+            help="Write the evidence and every collateral item used to this bundle file.",
+        ),
+    ] = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+    kds_url: KdsOpt = None,
+    pcs_url: PcsOpt = None,
+    rim_url: RimOpt = None,
+    ocsp_url: OcspOpt = None,
 ) -> None:
-    """Verify evidence offline and appraise it. Exit 0 accepted, 1 rejected, 2 usage,
+    """Verify evidence and appraise it. Exit 0 accepted, 1 rejected, 2 usage,
     3 invalid evidence, 4 collateral unavailable."""
-    from teeclient.cli.verify import run
+    from teeclient.cli.verify import VerifyArgs, run
 
-    raise typer.Exit(run(evidence, collateral or [], product, at, policy, json_output))
+    raise typer.Exit(
+        run(
+            VerifyArgs(
+                evidence=evidence,
+                collateral=collateral or [],
+                product=product,
+                at=at,
+                policy=policy,
+                json_output=json_output,
+                offline=offline,
+                save_bundle=save_bundle,
+                cache_dir=cache_dir,
+                no_cache=no_cache,
+                kds_url=kds_url,
+                pcs_url=pcs_url,
+                rim_url=rim_url,
+                ocsp_url=ocsp_url,
+            )
+        )
+    )
+
+
+@app.command()
+def fetch(
+    evidence: Annotated[Path, typer.Argument(help="Evidence file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle file to write.")],
+    collateral: Annotated[
+        list[Path] | None, typer.Option("--collateral", "-c", help="Collateral you already have.")
+    ] = None,
+    product: Annotated[str | None, typer.Option(help="SEV-SNP product for v2 reports.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+    kds_url: KdsOpt = None,
+    pcs_url: PcsOpt = None,
+    rim_url: RimOpt = None,
+    ocsp_url: OcspOpt = None,
+) -> None:
+    """Fetch the collateral the evidence needs and write a teeclient.bundle/v1 file that
+    re-verifies offline (`teeclient verify BUNDLE --offline`)."""
+    from teeclient.cli.fetch import run
+
+    settings_args: dict[str, object] = {
+        "cache_dir": cache_dir,
+        "no_cache": no_cache,
+        "kds_url": kds_url,
+        "pcs_url": pcs_url,
+        "rim_url": rim_url,
+        "ocsp_url": ocsp_url,
+    }
+    raise typer.Exit(run(evidence, output, collateral or [], product, json_output, settings_args))
+
+
+@cache_app.command("status")
+def cache_status(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """List cached collateral and its validity."""
+    from teeclient.cli.cache import status
+
+    raise typer.Exit(status(_cache_args(cache_dir), json_output))
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: CacheDirOpt = None) -> None:
+    """Delete every cached collateral item."""
+    from teeclient.cli.cache import clear
+
+    raise typer.Exit(clear(_cache_args(cache_dir)))
+
+
+@cache_app.command("prefetch")
+def cache_prefetch(
+    evidence: Annotated[list[Path], typer.Argument(help="Evidence files.")],
+    product: Annotated[str | None, typer.Option(help="SEV-SNP product for v2 reports.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    cache_dir: CacheDirOpt = None,
+    kds_url: KdsOpt = None,
+    pcs_url: PcsOpt = None,
+    rim_url: RimOpt = None,
+    ocsp_url: OcspOpt = None,
+) -> None:
+    """Fetch into the cache all collateral the evidence files need (for later offline use)."""
+    from teeclient.cli.cache import prefetch
+
+    args: dict[str, object] = {
+        "cache_dir": cache_dir,
+        "no_cache": False,
+        "kds_url": kds_url,
+        "pcs_url": pcs_url,
+        "rim_url": rim_url,
+        "ocsp_url": ocsp_url,
+    }
+    raise typer.Exit(prefetch(evidence, product, args, json_output))
+
+
+def _cache_args(cache_dir: Path | None) -> dict[str, object]:
+    return {
+        "cache_dir": cache_dir,
+        "no_cache": False,
+        "kds_url": None,
+        "pcs_url": None,
+        "rim_url": None,
+        "ocsp_url": None,
+    }
 
 
 @app.command()

@@ -22,8 +22,15 @@ def lint(path: Path, strict: bool, json_output: bool) -> int:
         policy = load_policy(path)
     except TeeclientError as exc:
         if json_output:
-            emit_json({"schema": LINT_SCHEMA, "file": str(path), "valid": False,
-                       "error": exc.to_dict(), "warnings": []})  # fmt: skip
+            emit_json(
+                {
+                    "schema": LINT_SCHEMA,
+                    "file": str(path),
+                    "valid": False,
+                    "error": exc.to_dict(),
+                    "warnings": [],
+                }
+            )
         else:
             where = ""
             if isinstance(exc, PolicyError) and exc.line is not None:
@@ -36,8 +43,15 @@ def lint(path: Path, strict: bool, json_output: bool) -> int:
         return USAGE
     warnings = lint_policy(policy)
     if json_output:
-        emit_json({"schema": LINT_SCHEMA, "file": str(path), "valid": True, "error": None,
-                   "warnings": [w.to_dict() for w in warnings]})  # fmt: skip
+        emit_json(
+            {
+                "schema": LINT_SCHEMA,
+                "file": str(path),
+                "valid": True,
+                "error": None,
+                "warnings": [w.to_dict() for w in warnings],
+            }
+        )
     else:
         for w in warnings:
             sys.stdout.write(f"{path}: warning {w.code}: {w.message}\n")

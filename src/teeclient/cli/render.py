@@ -48,11 +48,20 @@ def verify_json(outcome: VerifyOutcome) -> dict[str, Any]:
         summary = appraisal.summary()
     else:
         components = (
-            [{"kind": outcome.platform, "index": 0, "verified": False, "accepted": False,
-              "alternative": None, "alternative_name": None, "claims": None}]
+            [
+                {
+                    "kind": outcome.platform,
+                    "index": 0,
+                    "verified": False,
+                    "accepted": False,
+                    "alternative": None,
+                    "alternative_name": None,
+                    "claims": None,
+                }
+            ]
             if outcome.platform is not None
             else []
-        )  # fmt: skip
+        )
         checks = []
         summary = {s.value: 0 for s in CheckStatus}
     return {
@@ -145,8 +154,12 @@ def render_verify_human(outcome: VerifyOutcome, *, color: bool) -> str:
     checks: list[Check] = sorted(appraisal.checks, key=lambda c: _ORDER[c.status])
     lines.append("")
     lines.append(f"{'STATUS':<6}  {'CHECK':<36}  {'EXPECTED':<22}  {'ACTUAL':<22}  MESSAGE")
-    tint = {CheckStatus.FAIL: "red", CheckStatus.WARN: "yellow", CheckStatus.SKIP: "yellow",
-            CheckStatus.PASS: "green"}  # fmt: skip
+    tint = {
+        CheckStatus.FAIL: "red",
+        CheckStatus.WARN: "yellow",
+        CheckStatus.SKIP: "yellow",
+        CheckStatus.PASS: "green",
+    }
     for check in checks:
         status = paint(check.status.value.upper().ljust(6), tint[check.status])
         alt = (

@@ -1,55 +1,131 @@
-"""`teeclient verify`: evidence + collateral files + policy → verdict, table or JSON."""
+"""`teeclient verify`: evidence or bundle + collateral + policy → verdict, table or JSON."""
 
 from __future__ import annotations
 
 import hashlib
 import sys
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from teeclient.cli.exit_codes import ACCEPTED, REJECTED, exit_code_for
 from teeclient.cli.render import VerifyOutcome, emit_json, render_verify_human, verify_json
 from teeclient.errors import TeeclientError, UsageError
 
-__all__ = ["run"]
+__all__ = ["VerifyArgs", "run"]
 
 
-def run(
-    evidence: Path,
-    collateral: list[Path],
-    product: str | None,
-    at: str | None,
-    policy_path: Path | None,
-    json_output: bool,
-) -> int:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyArgs:
+    """Parsed `verify` arguments."""
+
+    evidence: Path
+    collateral: list[Path]
+    product: str | None
+    at: str | None
+    policy: Path | None
+    json_output: bool
+    offline: bool
+    save_bundle: Path | None
+    cache_dir: Path | None
+    no_cache: bool
+    kds_url: str | None
+    pcs_url: str | None
+    rim_url: str | None
+    ocsp_url: str | None
+
+
+def _parse_at(at: str | None) -> datetime | None:
+    from teeclient._time import parse_time
+
+    if at is None:
+        return None
+    try:
+        return parse_time(at)
+    except ValueError as exc:
+        raise UsageError(
+            "--at is not an RFC 3339 time with timezone",
+            field="--at",
+            expected="e.g. 2026-01-01T00:00:00Z",
+            actual=at,
+        ) from exc
+
+
+def run(args: VerifyArgs) -> int:
     """Run the verify command; returns the exit code."""
-    from teeclient._time import parse_time, utc_now
+    from teeclient._time import utc_now
+    from teeclient.bundle import Bundle
+    from teeclient.cli.common import Progress, collateral_settings
     from teeclient.collateral.items import CollateralSet
-    from teeclient.policy.appraise import appraise
     from teeclient.policy.load import load_baseline, load_policy
-    from teeclient.verification import load_evidence, verify_claims
+    from teeclient.verification import (
+        build_fetcher,
+        bundle_evidence,
+        load_input,
+        make_bundle,
+        verify_with_details,
+    )
 
     state: dict[str, str] = {}
     policy = None
     when = None
     try:
-        try:
-            when = parse_time(at) if at is not None else utc_now()
-        except ValueError as exc:
-            raise UsageError("--at is not an RFC 3339 time with timezone", field="--at",
-                             expected="e.g. 2026-01-01T00:00:00Z", actual=at) from exc  # fmt: skip
-        policy = load_policy(policy_path) if policy_path is not None else load_baseline()
-        ev = load_evidence(evidence)
-        state["source"] = ev.source
-        state["sha256"] = hashlib.sha256(ev.data).hexdigest()
-        state["platform"] = ev.platform
-        claims = verify_claims(
-            ev, collateral=CollateralSet.from_files(collateral), at=when, product=product
+        at = _parse_at(args.at)
+        policy = load_policy(args.policy) if args.policy is not None else load_baseline()
+        loaded = load_input(args.evidence)
+        supplied = CollateralSet.from_files(args.collateral)
+        product = args.product
+        if isinstance(loaded, Bundle):
+            evidence = bundle_evidence(loaded)
+            supplied = CollateralSet(loaded.collateral + supplied.items)
+            bundled = loaded.options.get("product")
+            if product is not None and bundled is not None and product != bundled:
+                raise UsageError(
+                    "--product contradicts the bundle",
+                    field="--product",
+                    expected=bundled,
+                    actual=product,
+                )
+            product = product or bundled
+            when = at or loaded.captured_at
+        else:
+            evidence = loaded
+            when = at or utc_now()
+        state["source"] = evidence.source
+        state["sha256"] = hashlib.sha256(evidence.data).hexdigest()
+        state["platform"] = evidence.platform
+        settings = collateral_settings(
+            cache_dir=args.cache_dir,
+            no_cache=args.no_cache,
+            kds_url=args.kds_url,
+            pcs_url=args.pcs_url,
+            rim_url=args.rim_url,
+            ocsp_url=args.ocsp_url,
         )
-        appraisal = appraise([claims], policy, when)
+        fetcher = build_fetcher(settings, offline=args.offline, policy=policy)
+        appraisal, gathered = verify_with_details(
+            evidence,
+            supplied,
+            policy=policy,
+            now=when,
+            product=product,
+            fetcher=fetcher,
+            settings=settings,
+            progress=Progress(enabled=not args.json_output),
+        )
+        if args.save_bundle is not None:
+            bundle = make_bundle(
+                evidence,
+                supplied=supplied,
+                gathered=gathered.items,
+                captured_at=when,
+                product=product,
+            )
+            args.save_bundle.write_bytes(bundle.to_json())
         outcome = VerifyOutcome(
-            evidence_source=ev.source,
+            evidence_source=evidence.source,
             evidence_sha256=state["sha256"],
-            platform=ev.platform,
+            platform=evidence.platform,
             at=when,
             policy_name=policy.name,
             policy_source=policy.source,
@@ -60,7 +136,7 @@ def run(
         )
     except TeeclientError as exc:
         outcome = VerifyOutcome(
-            evidence_source=str(state.get("source", evidence)),
+            evidence_source=state.get("source", str(args.evidence)),
             evidence_sha256=state.get("sha256"),
             platform=state.get("platform"),
             at=when,
@@ -71,11 +147,10 @@ def run(
             error=exc,
             exit_code=exit_code_for(exc),
         )
-    if json_output:
+    if args.json_output:
         emit_json(verify_json(outcome))
     else:
-        text = render_verify_human(outcome, color=sys.stdout.isatty())
-        sys.stdout.write(text)
+        sys.stdout.write(render_verify_human(outcome, color=sys.stdout.isatty()))
         if outcome.error is not None:
             sys.stderr.write(f"teeclient: {outcome.error}\n")
     return outcome.exit_code

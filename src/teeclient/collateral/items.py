@@ -8,6 +8,7 @@ replace the raw bytes, which stay available for bundles and re-verification.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,11 +17,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from cryptography import x509
+from cryptography.x509 import ocsp
 
 from teeclient._x509 import load_certificate, load_certificates
 from teeclient.errors import InputError, MalformedCertificateError, ParseError
 
-__all__ = ["CollateralItem", "CollateralSet", "ItemKind", "classify"]
+__all__ = ["CollateralItem", "CollateralRequest", "CollateralSet", "ItemKind", "classify"]
 
 MAX_ITEM_BYTES = 16 * 1024 * 1024
 _PEM_CRL = re.compile(rb"-----BEGIN X509 CRL-----\r?\n.+?\r?\n-----END X509 CRL-----", re.DOTALL)
@@ -33,6 +35,8 @@ class ItemKind(enum.StrEnum):
     CRL = "crl"
     PEM_BUNDLE = "pem-bundle"
     JSON = "json"
+    OCSP = "ocsp-response"
+    XML = "xml"
     UNKNOWN = "unknown"
 
 
@@ -49,6 +53,8 @@ def classify(data: bytes) -> ItemKind:
         return ItemKind.CRL
     if head.startswith((b"{", b"[")):
         return ItemKind.JSON
+    if head.startswith(b"<"):
+        return ItemKind.XML
     if data[:1] == b"\x30":
         try:
             load_certificate(data, role="collateral", platform="collateral")
@@ -59,20 +65,62 @@ def classify(data: bytes) -> ItemKind:
         try:
             x509.load_der_x509_crl(data)
         except ValueError:
+            pass
+        else:
+            return ItemKind.CRL
+        try:
+            ocsp.load_der_ocsp_response(data)
+        except ValueError:
             return ItemKind.UNKNOWN
-        return ItemKind.CRL
+        return ItemKind.OCSP
     return ItemKind.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CollateralRequest:
+    """One collateral item a verification needs: where to get it and what it is for.
+
+    Requests are planned from evidence by pure functions (``platforms.<p>.collateral``) and
+    fetched by a ``Fetcher``; ``key`` identifies the response in caches and bundles.
+    ``required`` items make verification fail when unobtainable; ``allow_network=False``
+    items are taken only from a bundle or the cache (never fetched).
+    """
+
+    url: str
+    purpose: str
+    method: str = "GET"
+    body: bytes | None = None
+    media_type: str | None = None
+    required: bool = True
+    allow_network: bool = True
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def key(self) -> str:
+        """SHA-256 over method, URL and body: the identity of the response."""
+        digest = hashlib.sha256()
+        digest.update(self.method.upper().encode() + b"\0" + self.url.encode() + b"\0")
+        digest.update(self.body or b"")
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralItem:
-    """One piece of collateral exactly as obtained: bytes, where from, and response headers."""
+    """One piece of collateral exactly as obtained: bytes, where from, and response headers.
+
+    ``source`` is the URL or file path; ``origin`` says how this copy was obtained:
+    ``supplied`` (by the caller), ``bundle``, ``network``, ``cache`` or ``cache-stale``
+    (past its validity, used because the service was unreachable, within the policy's grace).
+    """
 
     data: bytes
     source: str
     media_type: str | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     fetched_at: datetime | None = None
+    method: str = "GET"
+    request_body: bytes | None = None
+    origin: str = "supplied"
     _parsed: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -91,9 +139,11 @@ class CollateralItem:
             size = p.stat().st_size
             if size > MAX_ITEM_BYTES:
                 raise InputError(
-                    "collateral file too large", field=str(p),
-                    expected=f"<= {MAX_ITEM_BYTES} bytes", actual=f"{size} bytes",
-                )  # fmt: skip
+                    "collateral file too large",
+                    field=str(p),
+                    expected=f"<= {MAX_ITEM_BYTES} bytes",
+                    actual=f"{size} bytes",
+                )
             data = p.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read collateral file: {exc.strerror}", field=str(p)) from exc

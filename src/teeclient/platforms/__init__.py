@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from teeclient.collateral.items import CollateralSet
+    from teeclient.collateral.items import CollateralRequest, CollateralSet
+    from teeclient.collateral.settings import CollateralSettings
     from teeclient.policy.result import Claims
     from teeclient.trust import TrustStore
 
@@ -23,6 +24,7 @@ __all__ = [
     "VerifyOptions",
     "describe_evidence",
     "detect_platform",
+    "plan_collateral",
     "verify_evidence",
 ]
 
@@ -76,6 +78,29 @@ def verify_evidence(
     module = importlib.import_module(PLATFORMS[platform] + ".verify")
     result: Claims = module.verify_evidence(
         data, collateral=collateral, trust=trust, now=now, options=options
+    )
+    return result
+
+
+def plan_collateral(
+    platform: str,
+    data: bytes,
+    *,
+    supplied: CollateralSet,
+    options: VerifyOptions,
+    settings: CollateralSettings,
+    revocation: str,
+) -> list[CollateralRequest]:
+    """The collateral requests ``platform``'s verifier needs for ``data`` (pure planning).
+
+    Platforms without a ``collateral`` module need nothing beyond what is supplied.
+    """
+    try:
+        module = importlib.import_module(PLATFORMS[platform] + ".collateral")
+    except ModuleNotFoundError:
+        return []
+    result: list[CollateralRequest] = module.plan(
+        data, supplied=supplied, options=options, settings=settings, revocation=revocation
     )
     return result
 

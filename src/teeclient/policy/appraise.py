@@ -12,6 +12,7 @@ from teeclient.policy.checks import Recorder
 from teeclient.policy.model import Policy
 from teeclient.policy.result import (
     Appraisal,
+    Check,
     CheckStatus,
     Claims,
     ComponentResult,
@@ -64,27 +65,47 @@ def _appraise_component(
             "accepted",
         )
         return ComponentResult(
-            kind=claims.kind, index=index, claims=claims, accepted=False, alternative=None,
-            alternative_name=None, checks=tuple(rec.checks),
-        )  # fmt: skip
+            kind=claims.kind,
+            index=index,
+            claims=claims,
+            accepted=False,
+            alternative=None,
+            alternative_name=None,
+            checks=tuple(rec.checks),
+        )
     runner = section.runner()
     every = []
     for alt_index, rule in enumerate(rules):
         rec = runner(claims, rule, policy, now, component=label, alternative=alt_index)
         if not any(c.status is CheckStatus.FAIL for c in rec.checks):
             return ComponentResult(
-                kind=claims.kind, index=index, claims=claims, accepted=True,
-                alternative=alt_index, alternative_name=getattr(rule, "name", None),
+                kind=claims.kind,
+                index=index,
+                claims=claims,
+                accepted=True,
+                alternative=alt_index,
+                alternative_name=getattr(rule, "name", None),
                 checks=tuple(rec.checks),
-            )  # fmt: skip
+            )
         every.extend(rec.checks)
     return ComponentResult(
-        kind=claims.kind, index=index, claims=claims, accepted=False, alternative=None,
-        alternative_name=None, checks=tuple(every),
-    )  # fmt: skip
+        kind=claims.kind,
+        index=index,
+        claims=claims,
+        accepted=False,
+        alternative=None,
+        alternative_name=None,
+        checks=tuple(every),
+    )
 
 
-def appraise(claims: Sequence[Claims], policy: Policy, now: datetime) -> Appraisal:
+def appraise(
+    claims: Sequence[Claims],
+    policy: Policy,
+    now: datetime,
+    *,
+    global_checks: Sequence[Check] = (),
+) -> Appraisal:
     """Appraise verified claims against ``policy`` at ``now``; never raises on rejection.
 
     Each component is accepted if any alternative of its section passes (no check FAILs);
@@ -96,4 +117,5 @@ def appraise(claims: Sequence[Claims], policy: Policy, now: datetime) -> Apprais
         components=components,
         at=now,
         policy=PolicyRef(name=policy.name, source=policy.source, sha256=policy.sha256),
+        global_checks=tuple(global_checks),
     )

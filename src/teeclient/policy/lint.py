@@ -34,35 +34,73 @@ def lint_policy(policy: Policy) -> list[LintWarning]:
     """Findings for a loaded policy (never raises)."""
     out: list[LintWarning] = []
     if policy.sev_snp is None:
-        out.append(LintWarning(code="lint.no_components", key_path="<top level>",
-                               message="the policy has no component section: it accepts "
-                               "nothing"))  # fmt: skip
+        out.append(
+            LintWarning(
+                code="lint.no_components",
+                key_path="<top level>",
+                message="the policy has no component section: it accepts nothing",
+            )
+        )
     if policy.revocation.amd_crl.mode is RevocationMode.OFF:
-        out.append(LintWarning(code="lint.revocation_off", key_path="revocation.amd_crl",
-                               message="AMD CRL checking is off"))  # fmt: skip
+        out.append(
+            LintWarning(
+                code="lint.revocation_off",
+                key_path="revocation.amd_crl",
+                message="AMD CRL checking is off",
+            )
+        )
     for i, rule in enumerate(policy.sev_snp or ()):
         where = f"sev_snp[{i}]"
         if rule.measurement is None:
-            out.append(LintWarning(code="lint.unpinned_measurement", key_path=where,
-                                   message="no measurement pinned: any workload on genuine "
-                                   "hardware is accepted"))  # fmt: skip
-        for attr in ("measurement", "host_data", "family_id", "image_id", "report_id",
-                     "report_id_ma", "report_data", "chip_ids", "trusted_id_key_hashes",
-                     "trusted_author_key_hashes"):  # fmt: skip
+            out.append(
+                LintWarning(
+                    code="lint.unpinned_measurement",
+                    key_path=where,
+                    message="no measurement pinned: any workload on genuine hardware is accepted",
+                )
+            )
+        for attr in (
+            "measurement",
+            "host_data",
+            "family_id",
+            "image_id",
+            "report_id",
+            "report_id_ma",
+            "report_data",
+            "chip_ids",
+            "trusted_id_key_hashes",
+            "trusted_author_key_hashes",
+        ):
             if getattr(rule, attr) == ():
-                out.append(LintWarning(code="lint.empty_allow_list", key_path=f"{where}.{attr}",
-                                       message=f"{attr} is an empty list: this alternative "
-                                       "rejects everything"))  # fmt: skip
+                out.append(
+                    LintWarning(
+                        code="lint.empty_allow_list",
+                        key_path=f"{where}.{attr}",
+                        message=f"{attr} is an empty list: this alternative rejects everything",
+                    )
+                )
         if "debug" in rule.guest_policy.allow:
-            out.append(LintWarning(code="lint.debug_allowed",
-                                   key_path=f"{where}.guest_policy.allow",
-                                   message="debug guests are accepted: the host can read "
-                                   "guest memory"))  # fmt: skip
+            out.append(
+                LintWarning(
+                    code="lint.debug_allowed",
+                    key_path=f"{where}.guest_policy.allow",
+                    message="debug guests are accepted: the host can read guest memory",
+                )
+            )
         if rule.products == frozenset():
-            out.append(LintWarning(code="lint.empty_allow_list", key_path=f"{where}.products",
-                                   message="products is empty: nothing is accepted"))  # fmt: skip
+            out.append(
+                LintWarning(
+                    code="lint.empty_allow_list",
+                    key_path=f"{where}.products",
+                    message="products is empty: nothing is accepted",
+                )
+            )
         for check_id in sorted(rule.warn_only & _RISKY_WARN_ONLY):
-            out.append(LintWarning(code="lint.risky_warn_only", key_path=f"{where}.warn_only",
-                                   message=f"{check_id} is warn-only: its failure will not "
-                                   "reject"))  # fmt: skip
+            out.append(
+                LintWarning(
+                    code="lint.risky_warn_only",
+                    key_path=f"{where}.warn_only",
+                    message=f"{check_id} is warn-only: its failure will not reject",
+                )
+            )
     return out

@@ -29,6 +29,7 @@ from teeclient.policy._schema import (
 from teeclient.policy.sections.sev_snp import SnpRule
 
 __all__ = [
+    "CollateralPolicy",
     "Policy",
     "RevocationMode",
     "RevocationPolicy",
@@ -102,6 +103,34 @@ class RevocationPolicy:
     )
 
 
+def _duration(value: object, path: KeyPath) -> timedelta:
+    if isinstance(value, str):
+        parsed = parse_duration(value)
+        if parsed is not None:
+            return parsed
+    raise PolicyValueError(
+        f"{render_path(path)} has an invalid value",
+        key_path=render_path(path),
+        expected="a duration like '30d', '12h' or '5m'",
+        actual=repr(value),
+    )
+
+
+_DURATION = Custom(_duration, {"type": "string", "pattern": "^([0-9]+[smhdw])+$"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollateralPolicy:
+    """[collateral]: how stale fetched collateral may be when its service is unreachable."""
+
+    max_staleness: timedelta = policy_field(
+        _DURATION,
+        "serve a cached item up to this long past its own validity when the service fails "
+        "(reported as a warning check, collateral.stale); 0s = never",
+        default=timedelta(0),
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """A whole policy file: versions, global sections and per-component alternatives."""
@@ -115,6 +144,9 @@ class Policy:
     )
     revocation: RevocationPolicy = policy_field(
         Table(RevocationPolicy), "revocation settings", factory=RevocationPolicy
+    )
+    collateral: CollateralPolicy = policy_field(
+        Table(CollateralPolicy), "collateral freshness settings", factory=CollateralPolicy
     )
     sev_snp: tuple[SnpRule, ...] | None = policy_field(
         TableArray(SnpRule),

@@ -119,16 +119,21 @@ class Appraisal:
     components: tuple[ComponentResult, ...]
     at: datetime
     policy: PolicyRef
+    global_checks: tuple[Check, ...] = ()
 
     @property
     def checks(self) -> tuple[Check, ...]:
-        """All checks, component by component."""
-        return tuple(c for comp in self.components for c in comp.checks)
+        """All checks, component by component, then the global ones (collateral, binding)."""
+        return tuple(c for comp in self.components for c in comp.checks) + self.global_checks
 
     @property
     def accepted(self) -> bool:
-        """True iff there is at least one component and every component was accepted."""
-        return bool(self.components) and all(c.accepted for c in self.components)
+        """True iff there is a component, every component is accepted, no global check fails."""
+        return (
+            bool(self.components)
+            and all(c.accepted for c in self.components)
+            and not any(c.status is CheckStatus.FAIL for c in self.global_checks)
+        )
 
     def with_status(self, status: CheckStatus) -> tuple[Check, ...]:
         """The checks with a given status."""

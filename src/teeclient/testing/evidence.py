@@ -12,8 +12,11 @@ from teeclient.platforms.sev_snp.abi import REPORT_SIZE, SIGNED_SIZE, Product
 
 __all__ = ["SnpReportSpec", "resign_snp_report", "tcb_bytes"]
 
-_CPUID = {Product.MILAN: (0x19, 0x01, 0x01), Product.GENOA: (0x19, 0x11, 0x01),
-          Product.TURIN: (0x1A, 0x02, 0x01)}  # fmt: skip
+_CPUID = {
+    Product.MILAN: (0x19, 0x01, 0x01),
+    Product.GENOA: (0x19, 0x11, 0x01),
+    Product.TURIN: (0x1A, 0x02, 0x01),
+}
 
 
 def tcb_bytes(
@@ -69,8 +72,14 @@ class SnpReportSpec:
         base: dict[str, object] = {"cpuid": _CPUID[product]}
         if product is Product.TURIN:
             tcb = tcb_bytes(product, fmc=0, bl=1, tee=0, snp=2, ucode=71)
-            base.update(current_tcb=tcb, reported_tcb=tcb, committed_tcb=tcb, launch_tcb=tcb,
-                        chip_id=bytes(range(1, 9)) + bytes(56), platform_info=0x67)  # fmt: skip
+            base.update(
+                current_tcb=tcb,
+                reported_tcb=tcb,
+                committed_tcb=tcb,
+                launch_tcb=tcb,
+                chip_id=bytes(range(1, 9)) + bytes(56),
+                platform_info=0x67,
+            )
         elif product is Product.MILAN:
             tcb = tcb_bytes(product, bl=3, tee=0, snp=8, ucode=115)
             base.update(current_tcb=tcb, reported_tcb=tcb, committed_tcb=tcb, launch_tcb=tcb)
@@ -122,8 +131,11 @@ class SnpReportSpec:
             self.current_version[0],
         )
         put(0x1E8, bytes([build, minor, major]))
-        c_build, c_minor, c_major = (self.committed_version[2], self.committed_version[1],
-                                     self.committed_version[0])  # fmt: skip
+        c_build, c_minor, c_major = (
+            self.committed_version[2],
+            self.committed_version[1],
+            self.committed_version[0],
+        )
         put(0x1EC, bytes([c_build, c_minor, c_major]))
         put(0x1F0, self.launch_tcb)
         if self.version >= 5:

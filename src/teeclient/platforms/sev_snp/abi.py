@@ -376,8 +376,9 @@ assert _LAYOUT.size == REPORT_SIZE
 def _malformed(
     message: str, field: str, offset: int, expected: object, actual: object
 ) -> ParseError:
-    return ParseError(message, platform=PLATFORM, field=field, offset=offset, expected=expected,
-                      actual=actual)  # fmt: skip
+    return ParseError(
+        message, platform=PLATFORM, field=field, offset=offset, expected=expected, actual=actual
+    )
 
 
 def parse_report(data: bytes) -> SnpReport:
@@ -388,42 +389,104 @@ def parse_report(data: bytes) -> SnpReport:
         UnsupportedFormatError: VERSION not in {2, 3, 4, 5} or SIGNATURE_ALGO != 1.
     """
     if len(data) != REPORT_SIZE:
-        raise _malformed("an SEV-SNP report is exactly 1184 bytes", "report", 0,
-                         f"{REPORT_SIZE} bytes", f"{len(data)} bytes")  # fmt: skip
+        raise _malformed(
+            "an SEV-SNP report is exactly 1184 bytes",
+            "report",
+            0,
+            f"{REPORT_SIZE} bytes",
+            f"{len(data)} bytes",
+        )
     data = bytes(data)
     (
-        version, guest_svn, policy_raw, family_id, image_id, vmpl, signature_algo,
-        current_tcb, platform_info, signer_raw, rsvd_04c, report_data, measurement,
-        host_data, id_key_digest, author_key_digest, report_id, report_id_ma, reported_tcb,
-        cpuid_fam, cpuid_mod, cpuid_step, rsvd_18b, chip_id, committed_tcb, current_build,
-        current_minor, current_major, rsvd_1eb, committed_build, committed_minor,
-        committed_major, rsvd_1ef, launch_tcb, launch_mit, current_mit, rsvd_208, sig_r, sig_s,
+        version,
+        guest_svn,
+        policy_raw,
+        family_id,
+        image_id,
+        vmpl,
+        signature_algo,
+        current_tcb,
+        platform_info,
+        signer_raw,
+        rsvd_04c,
+        report_data,
+        measurement,
+        host_data,
+        id_key_digest,
+        author_key_digest,
+        report_id,
+        report_id_ma,
+        reported_tcb,
+        cpuid_fam,
+        cpuid_mod,
+        cpuid_step,
+        rsvd_18b,
+        chip_id,
+        committed_tcb,
+        current_build,
+        current_minor,
+        current_major,
+        rsvd_1eb,
+        committed_build,
+        committed_minor,
+        committed_major,
+        rsvd_1ef,
+        launch_tcb,
+        launch_mit,
+        current_mit,
+        rsvd_208,
+        sig_r,
+        sig_s,
         rsvd_330,
-    ) = _LAYOUT.unpack(data)  # fmt: skip
+    ) = _LAYOUT.unpack(data)
     if version not in SUPPORTED_VERSIONS:
         raise UnsupportedFormatError(
-            "unsupported report version", platform=PLATFORM, field="VERSION", offset=0,
-            expected="2, 3, 4 or 5", actual=version,
-        )  # fmt: skip
+            "unsupported report version",
+            platform=PLATFORM,
+            field="VERSION",
+            offset=0,
+            expected="2, 3, 4 or 5",
+            actual=version,
+        )
     if signature_algo != 1:
         raise UnsupportedFormatError(
-            "unsupported signature algorithm", platform=PLATFORM, field="SIGNATURE_ALGO",
-            offset=0x34, expected="1 (ECDSA P-384 with SHA-384)", actual=signature_algo,
-        )  # fmt: skip
+            "unsupported signature algorithm",
+            platform=PLATFORM,
+            field="SIGNATURE_ALGO",
+            offset=0x34,
+            expected="1 (ECDSA P-384 with SHA-384)",
+            actual=signature_algo,
+        )
     if not policy_raw >> _POLICY_MBO_BIT & 1:
-        raise _malformed("POLICY bit 17 must be one", "POLICY", 0x8, "bit 17 set",
-                         f"{policy_raw:#x}")  # fmt: skip
+        raise _malformed(
+            "POLICY bit 17 must be one", "POLICY", 0x8, "bit 17 set", f"{policy_raw:#x}"
+        )
     if policy_raw & _POLICY_RESERVED_MASK:
-        raise _malformed("POLICY reserved bits 26–63 must be zero", "POLICY", 0x8,
-                         "bits 26–63 clear", f"{policy_raw:#x}")  # fmt: skip
+        raise _malformed(
+            "POLICY reserved bits 26–63 must be zero",
+            "POLICY",
+            0x8,
+            "bits 26–63 clear",
+            f"{policy_raw:#x}",
+        )
     if signer_raw >> 5:
-        raise _malformed("SIGNER_INFO reserved bits 5–31 must be zero", "SIGNER_INFO", 0x48,
-                         "bits 5–31 clear", f"{signer_raw:#x}")  # fmt: skip
+        raise _malformed(
+            "SIGNER_INFO reserved bits 5–31 must be zero",
+            "SIGNER_INFO",
+            0x48,
+            "bits 5–31 clear",
+            f"{signer_raw:#x}",
+        )
     signing_code = signer_raw >> 2 & 0x7
     signing_key = _SIGNING_KEY_CODES.get(signing_code)
     if signing_key is None:
-        raise _malformed("reserved SIGNING_KEY value", "SIGNER_INFO.SIGNING_KEY", 0x48,
-                         "0 (VCEK), 1 (VLEK) or 7 (none)", signing_code)  # fmt: skip
+        raise _malformed(
+            "reserved SIGNING_KEY value",
+            "SIGNER_INFO.SIGNING_KEY",
+            0x48,
+            "0 (VCEK), 1 (VLEK) or 7 (none)",
+            signing_code,
+        )
     if vmpl > 3:
         raise _malformed("VMPL out of range", "VMPL", 0x30, "0–3", vmpl)
     zero_ranges: list[tuple[int, bytes, str]] = [
@@ -434,8 +497,9 @@ def parse_report(data: bytes) -> SnpReport:
         (0x330, rsvd_330, "SIGNATURE reserved@0x330"),
     ]
     if version == 2:
-        zero_ranges.append((0x188, bytes([cpuid_fam, cpuid_mod, cpuid_step]) + rsvd_18b,
-                            "reserved@0x188"))  # fmt: skip
+        zero_ranges.append(
+            (0x188, bytes([cpuid_fam, cpuid_mod, cpuid_step]) + rsvd_18b, "reserved@0x188")
+        )
         cpuid: tuple[int | None, int | None, int | None] = (None, None, None)
     else:
         zero_ranges.append((0x18B, rsvd_18b, "reserved@0x18B"))
@@ -443,8 +507,9 @@ def parse_report(data: bytes) -> SnpReport:
     launch_vector: int | None = launch_mit
     current_vector: int | None = current_mit
     if version < 5:
-        zero_ranges.append((0x1F8, data[0x1F8:0x208], "reserved@0x1F8 (mitigation vectors "
-                            "before v5)"))  # fmt: skip
+        zero_ranges.append(
+            (0x1F8, data[0x1F8:0x208], "reserved@0x1F8 (mitigation vectors before v5)")
+        )
         launch_vector = current_vector = None
     for offset, chunk, name in sorted(zero_ranges):
         if any(chunk):
@@ -541,9 +606,12 @@ def parse_cert_table(data: bytes) -> tuple[CertTableEntry, ...]:
     """
     if len(data) > _MAX_CERT_TABLE_BYTES:
         raise ParseError(
-            "certificate table too large", platform=PLATFORM, field="cert_table",
-            expected=f"<= {_MAX_CERT_TABLE_BYTES} bytes", actual=f"{len(data)} bytes",
-        )  # fmt: skip
+            "certificate table too large",
+            platform=PLATFORM,
+            field="cert_table",
+            expected=f"<= {_MAX_CERT_TABLE_BYTES} bytes",
+            actual=f"{len(data)} bytes",
+        )
     r = Reader(data, platform=PLATFORM, structure="certificate table")
     raw_entries: list[tuple[int, uuid.UUID, int, int]] = []
     seen: set[uuid.UUID] = set()
@@ -557,21 +625,26 @@ def parse_cert_table(data: bytes) -> tuple[CertTableEntry, ...]:
             if offset or length:
                 raise ParseError(
                     "terminating entry must be all zero",
-                    platform=PLATFORM, field=f"cert_table[{index}]", offset=base,
-                )  # fmt: skip
+                    platform=PLATFORM,
+                    field=f"cert_table[{index}]",
+                    offset=base,
+                )
             break
         if index >= _MAX_CERT_TABLE_ENTRIES:
             raise ParseError(
                 "certificate table has too many entries",
-                platform=PLATFORM, field="cert_table",
+                platform=PLATFORM,
+                field="cert_table",
                 expected=f"<= {_MAX_CERT_TABLE_ENTRIES} entries",
-            )  # fmt: skip
+            )
         guid = uuid.UUID(bytes=guid_bytes)
         if guid in seen:
             raise ParseError(
                 "duplicate GUID in certificate table",
-                platform=PLATFORM, field=f"cert_table[{index}].guid", actual=str(guid),
-            )  # fmt: skip
+                platform=PLATFORM,
+                field=f"cert_table[{index}].guid",
+                actual=str(guid),
+            )
         seen.add(guid)
         raw_entries.append((index, guid, offset, length))
         index += 1
@@ -621,23 +694,33 @@ def parse_hcl_report(data: bytes) -> HclReport:
     r = Reader(data, platform=PLATFORM, structure="Azure HCL report")
     if r.bytes(0, 4, "HCL.signature") != HCL_MAGIC:
         raise ParseError(
-            "not an Azure HCL report", platform=PLATFORM, field="HCL.signature",
-            expected="HCLA", actual=data[:4].hex(),
-        )  # fmt: skip
+            "not an Azure HCL report",
+            platform=PLATFORM,
+            field="HCL.signature",
+            expected="HCLA",
+            actual=data[:4].hex(),
+        )
     report = r.bytes(_HCL_HEADER, REPORT_SIZE, "HCL.report")
     report_type = r.u32(_HCL_RUNTIME + 8, "HCL.runtime.report_type")
     hash_type = r.u32(_HCL_RUNTIME + 12, "HCL.runtime.hash_type")
     claim_size = r.u32(_HCL_RUNTIME + 16, "HCL.runtime.claim_size")
     if claim_size > _MAX_HCL_CLAIMS:
         raise ParseError(
-            "HCL runtime claims too large", platform=PLATFORM, field="HCL.runtime.claim_size",
-            expected=f"<= {_MAX_HCL_CLAIMS}", actual=claim_size,
-        )  # fmt: skip
+            "HCL runtime claims too large",
+            platform=PLATFORM,
+            field="HCL.runtime.claim_size",
+            expected=f"<= {_MAX_HCL_CLAIMS}",
+            actual=claim_size,
+        )
     if report_type != 2:
         raise UnsupportedFormatError(
             "HCL report does not carry an SEV-SNP report",
-            platform=PLATFORM, field="HCL.runtime.report_type", expected=2, actual=report_type,
-        )  # fmt: skip
+            platform=PLATFORM,
+            field="HCL.runtime.report_type",
+            expected=2,
+            actual=report_type,
+        )
     claims = r.bytes(_HCL_RUNTIME + 20, claim_size, "HCL.runtime.claims")
-    return HclReport(report=report, report_type=report_type, hash_type=hash_type,
-                     runtime_claims=claims)  # fmt: skip
+    return HclReport(
+        report=report, report_type=report_type, hash_type=hash_type, runtime_claims=claims
+    )

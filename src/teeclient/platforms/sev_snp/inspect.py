@@ -46,18 +46,24 @@ def describe_evidence(data: bytes, *, options: VerifyOptions) -> dict[str, Any]:
         "author_key_digest": report.author_key_digest.hex(),
         "report_id": report.report_id.hex(),
         "report_id_ma": report.report_id_ma.hex(),
-        "cpuid": None if report.cpuid_fam_id is None else {
-            "family": report.cpuid_fam_id, "model": report.cpuid_mod_id,
-            "stepping": report.cpuid_step},
+        "cpuid": None
+        if report.cpuid_fam_id is None
+        else {
+            "family": report.cpuid_fam_id,
+            "model": report.cpuid_mod_id,
+            "stepping": report.cpuid_step,
+        },
         "chip_id": report.chip_id.hex(),
         "current_version": report.current_version,
         "committed_version": report.committed_version,
-        "launch_mit_vector": None if report.launch_mit_vector is None
+        "launch_mit_vector": None
+        if report.launch_mit_vector is None
         else f"{report.launch_mit_vector:#x}",
-        "current_mit_vector": None if report.current_mit_vector is None
+        "current_mit_vector": None
+        if report.current_mit_vector is None
         else f"{report.current_mit_vector:#x}",
         "signature": {"r": report.signature_r.hex(), "s": report.signature_s.hex()},
-    }  # fmt: skip
+    }
     if ev.cert_table:
         body["cert_table"] = [
             {"guid": str(e.guid), "role": e.role, "size": len(e.data)} for e in ev.cert_table

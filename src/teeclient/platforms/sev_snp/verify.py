@@ -309,8 +309,9 @@ def _check_supplied_cas(
             )
     prefix = f"amd.{product.value}."
     for cert in supplied:
-        pinned = [a for a in trust.by_subject(cert.subject.public_bytes())
-                  if a.anchor.startswith(prefix)]  # fmt: skip
+        pinned = [
+            a for a in trust.by_subject(cert.subject.public_bytes()) if a.anchor.startswith(prefix)
+        ]
         if pinned and der(cert) not in {a.der for a in pinned}:
             raise ChainUntrustedError(
                 "a supplied AMD CA certificate differs from the pinned one",
@@ -334,12 +335,30 @@ def _verify_chain(
     # Signatures first (memoised by content hash), so any change to a signed byte of a
     # certificate is reported as a signature failure; then validity at `now` (never memoised).
     memo = trust.memo
-    verify_issued_by(ark.cert, ark.cert, role="ARK", platform=PLATFORM, memo=memo,
-                     digests=(ark.digest, ark.digest))  # fmt: skip
-    verify_issued_by(intermediate.cert, ark.cert, role=inter_role, platform=PLATFORM, memo=memo,
-                     digests=(intermediate.digest, ark.digest))  # fmt: skip
-    verify_issued_by(vek.cert, intermediate.cert, role=vek_role, platform=PLATFORM, memo=memo,
-                     digests=(vek.digest, intermediate.digest))  # fmt: skip
+    verify_issued_by(
+        ark.cert,
+        ark.cert,
+        role="ARK",
+        platform=PLATFORM,
+        memo=memo,
+        digests=(ark.digest, ark.digest),
+    )
+    verify_issued_by(
+        intermediate.cert,
+        ark.cert,
+        role=inter_role,
+        platform=PLATFORM,
+        memo=memo,
+        digests=(intermediate.digest, ark.digest),
+    )
+    verify_issued_by(
+        vek.cert,
+        intermediate.cert,
+        role=vek_role,
+        platform=PLATFORM,
+        memo=memo,
+        digests=(vek.digest, intermediate.digest),
+    )
     check_validity(ark.cert, now, role="ARK", platform=PLATFORM)
     check_validity(intermediate.cert, now, role=inter_role, platform=PLATFORM)
     check_validity(vek.cert, now, role=vek_role, platform=PLATFORM)
@@ -371,9 +390,12 @@ def _check_chain_static(
     # The VEK itself: X.509 v3, RSASSA-PSS/SHA-384 by the intermediate, an EC P-384 key.
     if vek.cert.version is not x509.Version.v3:
         raise ChainExtensionError(
-            f"{vek_role} is not an X.509 v3 certificate", platform=PLATFORM,
-            field=f"{vek_role}.version", expected="v3", actual=vek.cert.version.name,
-        )  # fmt: skip
+            f"{vek_role} is not an X.509 v3 certificate",
+            platform=PLATFORM,
+            field=f"{vek_role}.version",
+            expected="v3",
+            actual=vek.cert.version.name,
+        )
     if vek.cert.signature_algorithm_oid != _RSASSA_PSS or not isinstance(
         vek.cert.signature_hash_algorithm, hashes.SHA384
     ):
@@ -388,9 +410,11 @@ def _check_chain_static(
         key = vek.cert.public_key()
     except ValueError as exc:
         raise ChainExtensionError(
-            f"{vek_role} public key cannot be parsed", platform=PLATFORM,
-            field=f"{vek_role}.publicKey", expected="EC secp384r1",
-        ) from exc  # fmt: skip
+            f"{vek_role} public key cannot be parsed",
+            platform=PLATFORM,
+            field=f"{vek_role}.publicKey",
+            expected="EC secp384r1",
+        ) from exc
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
         raise ChainExtensionError(
             f"{vek_role} key is not ECDSA P-384",
@@ -478,8 +502,11 @@ def _check_endorsement(
     if report.signer_info.signing_key is SigningKey.NONE:
         raise SnpUnsignedReportError(
             "report declares itself unsigned (SIGNING_KEY = 7)",
-            platform=PLATFORM, field="SIGNER_INFO.SIGNING_KEY", expected="0 or 1", actual=7,
-        )  # fmt: skip
+            platform=PLATFORM,
+            field="SIGNER_INFO.SIGNING_KEY",
+            expected="0 or 1",
+            actual=7,
+        )
     if report.signer_info.signing_key is not vek.kind:
         raise SnpEndorsementMismatchError(
             "report was signed by another key kind than the certificate supplied",

@@ -11,7 +11,10 @@ from teeclient.policy.result import Check, CheckStatus, CheckValue
 __all__ = ["Recorder", "all_checks", "known_check_ids"]
 
 # policy section -> module defining CHECKS (id -> one-line description) and its check function
-_SECTIONS = {"sev_snp": "teeclient.policy.checks.sev_snp"}
+_SECTIONS = {
+    "collateral": "teeclient.policy.checks.collateral",
+    "sev_snp": "teeclient.policy.checks.sev_snp",
+}
 
 
 def all_checks() -> Mapping[str, Mapping[str, str]]:
@@ -39,9 +42,13 @@ class Recorder:
         self.checks: list[Check] = []
 
     def _add(
-        self, check_id: str, status: CheckStatus, expected: CheckValue, actual: CheckValue,
+        self,
+        check_id: str,
+        status: CheckStatus,
+        expected: CheckValue,
+        actual: CheckValue,
         message: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.checks.append(
             Check(
                 id=check_id,

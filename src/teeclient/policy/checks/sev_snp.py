@@ -213,8 +213,9 @@ def _guest_policy(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
     pol = claims.policy
     abi = (pol.abi_major, pol.abi_minor)
     if gp.min_abi is None:
-        rec.skip("sev_snp.guest_policy.abi", "guest ABI is not constrained",
-                 actual=f"{abi[0]}.{abi[1]}")  # fmt: skip
+        rec.skip(
+            "sev_snp.guest_policy.abi", "guest ABI is not constrained", actual=f"{abi[0]}.{abi[1]}"
+        )
     else:
         want = (gp.min_abi[0], gp.min_abi[1])
         rec.verdict(
@@ -252,8 +253,16 @@ def _guest_policy(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
 def _platform_info(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
     pi = rule.platform_info
     info = claims.platform_info
-    for flag in ("smt", "tsme", "tio", "ecc", "rapl_disabled", "ciphertext_hiding_dram",
-                 "alias_check_complete", "bit6"):  # fmt: skip
+    for flag in (
+        "smt",
+        "tsme",
+        "tio",
+        "ecc",
+        "rapl_disabled",
+        "ciphertext_hiding_dram",
+        "alias_check_complete",
+        "bit6",
+    ):
         value = bool(getattr(info, _PLATFORM_FLAG_ATTR[flag]))
         allowable = flag in PLATFORM_INFO_ALLOWABLE
         allowed = flag in pi.allow or not allowable
@@ -276,15 +285,32 @@ def _platform_info(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
     unknown = info.unknown_bits
     check_id = "sev_snp.platform_info.unknown_bits"
     if not unknown or pi.unknown_bits == "ignore":
-        rec.verdict(check_id, True, expected=pi.unknown_bits, actual=f"{unknown:#x}",
-                    passed="no unknown PLATFORM_INFO bits" if not unknown
-                    else "unknown PLATFORM_INFO bits ignored by policy", failed="")  # fmt: skip
+        rec.verdict(
+            check_id,
+            True,
+            expected=pi.unknown_bits,
+            actual=f"{unknown:#x}",
+            passed="no unknown PLATFORM_INFO bits"
+            if not unknown
+            else "unknown PLATFORM_INFO bits ignored by policy",
+            failed="",
+        )
     elif pi.unknown_bits == "warn":
-        rec.warn(check_id, expected="no unknown bits", actual=f"{unknown:#x}",
-                 message="PLATFORM_INFO has bits teeclient does not know")  # fmt: skip
+        rec.warn(
+            check_id,
+            expected="no unknown bits",
+            actual=f"{unknown:#x}",
+            message="PLATFORM_INFO has bits teeclient does not know",
+        )
     else:
-        rec.verdict(check_id, False, expected="no unknown bits", actual=f"{unknown:#x}",
-                    passed="", failed="PLATFORM_INFO has unknown bits set")  # fmt: skip
+        rec.verdict(
+            check_id,
+            False,
+            expected="no unknown bits",
+            actual=f"{unknown:#x}",
+            passed="",
+            failed="PLATFORM_INFO has unknown bits set",
+        )
 
 
 def _tcb_text(tcb: TcbVersion) -> str:
@@ -318,8 +344,9 @@ def _firmware(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
     current = (claims.current_major, claims.current_minor, claims.current_build)
     fw = rule.min_firmware
     if fw is None:
-        rec.skip("sev_snp.firmware", "firmware version is not constrained",
-                 actual=claims.current_version)  # fmt: skip
+        rec.skip(
+            "sev_snp.firmware", "firmware version is not constrained", actual=claims.current_version
+        )
         return
     if fw.version is not None:
         width = len(fw.version)
@@ -386,8 +413,9 @@ def _keys(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
             failed="author key is not enabled or not trusted",
         )
     else:
-        rec.skip("sev_snp.author_key", "author key is not required",
-                 actual=claims.author_key_digest)  # fmt: skip
+        rec.skip(
+            "sev_snp.author_key", "author key is not required", actual=claims.author_key_digest
+        )
     if rule.require_id_block or rule.require_author_key or rule.trusted_id_key_hashes is not None:
         id_trusted = bool(rule.trusted_id_key_hashes) and _in_list(
             claims.id_key_digest, rule.trusted_id_key_hashes or ()
@@ -411,8 +439,11 @@ def _mitigation(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
     ):
         check_id = f"sev_snp.mitigation.{which}"
         if minimum is None:
-            rec.skip(check_id, f"{which} mitigation vector is not constrained",
-                     actual=None if value is None else f"{value:#x}")  # fmt: skip
+            rec.skip(
+                check_id,
+                f"{which} mitigation vector is not constrained",
+                actual=None if value is None else f"{value:#x}",
+            )
             continue
         rec.verdict(
             check_id,
@@ -435,22 +466,42 @@ def _revocation(rec: Recorder, claims: SnpClaims, policy: Policy, now: datetime)
         return
     if not rev.checked:
         if setting.mode is RevocationMode.IF_PRESENT:
-            rec.skip(check_id, "NOT CHECKED: no AMD CRL was supplied (amd_crl = if-present); "
-                     "revocation of the ASK/ASVK is unknown")  # fmt: skip
+            rec.skip(
+                check_id,
+                "NOT CHECKED: no AMD CRL was supplied (amd_crl = if-present); "
+                "revocation of the ASK/ASVK is unknown",
+            )
         else:
-            rec.verdict(check_id, False, expected=str(setting), actual="no CRL supplied",
-                        passed="", failed="the policy requires the AMD CRL and none was "
-                        "supplied")  # fmt: skip
+            rec.verdict(
+                check_id,
+                False,
+                expected=str(setting),
+                actual="no CRL supplied",
+                passed="",
+                failed="the policy requires the AMD CRL and none was supplied",
+            )
         return
     assert rev.this_update is not None
     window = f"{iso(rev.this_update)} .. {iso(rev.next_update) if rev.next_update else 'open'}"
     if now < rev.this_update:
-        rec.verdict(check_id, False, expected=f"thisUpdate <= {iso(now)}", actual=window,
-                    passed="", failed="the CRL is issued after the verification time")  # fmt: skip
+        rec.verdict(
+            check_id,
+            False,
+            expected=f"thisUpdate <= {iso(now)}",
+            actual=window,
+            passed="",
+            failed="the CRL is issued after the verification time",
+        )
         return
     if rev.next_update is None or now <= rev.next_update:
-        rec.verdict(check_id, True, expected=str(setting), actual=window,
-                    passed="intermediate not revoked; CRL is current", failed="")  # fmt: skip
+        rec.verdict(
+            check_id,
+            True,
+            expected=str(setting),
+            actual=window,
+            passed="intermediate not revoked; CRL is current",
+            failed="",
+        )
         return
     late = now - rev.next_update
     if setting.mode is RevocationMode.ALLOW_STALE and late <= setting.max_staleness:
@@ -461,8 +512,14 @@ def _revocation(rec: Recorder, claims: SnpClaims, policy: Policy, now: datetime)
             message=f"CRL is past nextUpdate by {late}; accepted within the policy's grace",
         )
         return
-    rec.verdict(check_id, False, expected=str(setting), actual=window, passed="",
-                failed=f"CRL is stale: past nextUpdate by {late}")  # fmt: skip
+    rec.verdict(
+        check_id,
+        False,
+        expected=str(setting),
+        actual=window,
+        passed="",
+        failed=f"CRL is stale: past nextUpdate by {late}",
+    )
 
 
 def check_alternative(

@@ -53,8 +53,13 @@ class TcbMin:
 
     def parts(self) -> dict[str, int]:
         """The components that are set."""
-        items = {"fmc": self.fmc, "bl": self.bl, "tee": self.tee, "snp": self.snp,
-                 "ucode": self.ucode}  # fmt: skip
+        items = {
+            "fmc": self.fmc,
+            "bl": self.bl,
+            "tee": self.tee,
+            "snp": self.snp,
+            "ucode": self.ucode,
+        }
         return {k: v for k, v in items.items() if v is not None}
 
 
@@ -270,4 +275,4 @@ class SnpRule:
         warn_only_field_type("sev_snp"),
         "check ids that report 'warn' instead of 'fail'",
         default=frozenset(),
-    )  # fmt: skip
+    )

@@ -223,26 +223,47 @@ class AmdPki:
         vlek_crl = f"{KDS_BASE_URL}/vlek/v1/{p}/crl"
         ark_name = amd_name(f"ARK-{p}")
         ark_cert = _build(
-            subject=ark_name, issuer=ark_name, public_key=ark_key.public_key(),
-            signing_key=ark_key, serial=(product_index(product) + 1) << 16,
-            not_before=not_before, not_after=not_after,
-            extensions=_ca_extensions(ark_key, None, vcek_crl, ark_ov, None), ov=ark_ov,
-        )  # fmt: skip
+            subject=ark_name,
+            issuer=ark_name,
+            public_key=ark_key.public_key(),
+            signing_key=ark_key,
+            serial=(product_index(product) + 1) << 16,
+            not_before=not_before,
+            not_after=not_after,
+            extensions=_ca_extensions(ark_key, None, vcek_crl, ark_ov, None),
+            ov=ark_ov,
+        )
         ask_cert = _build(
-            subject=amd_name(f"SEV-{p}"), issuer=ark_cert.subject, public_key=ask_key.public_key(),
-            signing_key=ark_key, serial=((product_index(product) + 1) << 16) + 2,
-            not_before=not_before, not_after=not_after,
-            extensions=_ca_extensions(ask_key, ark_key, vcek_crl, ask_ov, 0), ov=ask_ov,
-        )  # fmt: skip
+            subject=amd_name(f"SEV-{p}"),
+            issuer=ark_cert.subject,
+            public_key=ask_key.public_key(),
+            signing_key=ark_key,
+            serial=((product_index(product) + 1) << 16) + 2,
+            not_before=not_before,
+            not_after=not_after,
+            extensions=_ca_extensions(ask_key, ark_key, vcek_crl, ask_ov, 0),
+            ov=ask_ov,
+        )
         asvk_cert = _build(
-            subject=amd_name(f"SEV-VLEK-{p}"), issuer=ark_cert.subject,
-            public_key=asvk_key.public_key(), signing_key=ark_key,
+            subject=amd_name(f"SEV-VLEK-{p}"),
+            issuer=ark_cert.subject,
+            public_key=asvk_key.public_key(),
+            signing_key=ark_key,
             serial=((product_index(product) + 1) << 16) + 0x101,
-            not_before=not_before, not_after=not_after,
-            extensions=_ca_extensions(asvk_key, ark_key, vlek_crl, asvk_ov, 0), ov=asvk_ov,
-        )  # fmt: skip
-        return cls(product=product, ark_key=ark_key, ark=ark_cert, ask_key=ask_key, ask=ask_cert,
-                   asvk_key=asvk_key, asvk=asvk_cert)  # fmt: skip
+            not_before=not_before,
+            not_after=not_after,
+            extensions=_ca_extensions(asvk_key, ark_key, vlek_crl, asvk_ov, 0),
+            ov=asvk_ov,
+        )
+        return cls(
+            product=product,
+            ark_key=ark_key,
+            ark=ark_cert,
+            ask_key=ask_key,
+            ask=ask_cert,
+            asvk_key=asvk_key,
+            asvk=asvk_cert,
+        )
 
     def trust_store(self, base: TrustStore | None = None) -> TrustStore:
         """A trust store in which this PKI replaces the product's AMD anchors (explicitly)."""
@@ -272,10 +293,14 @@ class AmdPki:
     ) -> list[tuple[x509.ExtensionType, bool]]:
         turin = self.product is Product.TURIN
         values: dict[str, bytes | None] = {
-            "1": der_integer(1 if turin else 0) if struct_version is None else der_integer(
-                struct_version),
-            "2": der_ia5(product_name if product_name is not None else (
-                self.product.kds_name if turin or csp_id else f"{self.product.kds_name}-B0")),
+            "1": der_integer(1 if turin else 0)
+            if struct_version is None
+            else der_integer(struct_version),
+            "2": der_ia5(
+                product_name
+                if product_name is not None
+                else (self.product.kds_name if turin or csp_id else f"{self.product.kds_name}-B0")
+            ),
             "3.1": der_integer(tcb.get("bl", 0)),
             "3.2": der_integer(tcb.get("tee", 0)),
             "3.3": der_integer(tcb.get("snp", 0)),
@@ -287,7 +312,7 @@ class AmdPki:
             "3.9": der_integer(tcb.get("fmc", 0)) if turin else None,
             "4": hwid,
             "5": der_ia5(csp_id) if csp_id is not None else None,
-        }  # fmt: skip
+        }
         values.update(ov.amd_extensions)
         exts: list[tuple[x509.ExtensionType, bool]] = []
         for suffix, raw in values.items():
@@ -311,13 +336,25 @@ class AmdPki:
         ov = overrides or CertOverrides()
         key = ec.generate_private_key(ec.SECP384R1())
         hwid = chip_id[:8] if self.product is Product.TURIN else chip_id
-        exts = self._vek_extensions(tcb=tcb, hwid=hwid, csp_id=None, struct_version=struct_version,
-                                    product_name=product_name, ov=ov)  # fmt: skip
+        exts = self._vek_extensions(
+            tcb=tcb,
+            hwid=hwid,
+            csp_id=None,
+            struct_version=struct_version,
+            product_name=product_name,
+            ov=ov,
+        )
         cert = _build(
-            subject=amd_name("SEV-VCEK"), issuer=self.ask.subject, public_key=key.public_key(),
-            signing_key=self.ask_key, serial=1, not_before=not_before,
-            not_after=not_before + validity, extensions=exts, ov=ov,
-        )  # fmt: skip
+            subject=amd_name("SEV-VCEK"),
+            issuer=self.ask.subject,
+            public_key=key.public_key(),
+            signing_key=self.ask_key,
+            serial=1,
+            not_before=not_before,
+            not_after=not_before + validity,
+            extensions=exts,
+            ov=ov,
+        )
         return IssuedVek(key=key, cert=cert)
 
     def issue_vlek(
@@ -332,13 +369,20 @@ class AmdPki:
         """A VLEK (signed by the ASVK) for a cloud provider ``csp_id`` at TCB ``tcb``."""
         ov = overrides or CertOverrides()
         key = ec.generate_private_key(ec.SECP384R1())
-        exts = self._vek_extensions(tcb=tcb, hwid=None, csp_id=csp_id, struct_version=None,
-                                    product_name=None, ov=ov)  # fmt: skip
+        exts = self._vek_extensions(
+            tcb=tcb, hwid=None, csp_id=csp_id, struct_version=None, product_name=None, ov=ov
+        )
         cert = _build(
-            subject=amd_name("SEV-VLEK"), issuer=self.asvk.subject, public_key=key.public_key(),
-            signing_key=self.asvk_key, serial=1, not_before=not_before,
-            not_after=not_before + validity, extensions=exts, ov=ov,
-        )  # fmt: skip
+            subject=amd_name("SEV-VLEK"),
+            issuer=self.asvk.subject,
+            public_key=key.public_key(),
+            signing_key=self.asvk_key,
+            serial=1,
+            not_before=not_before,
+            not_after=not_before + validity,
+            extensions=exts,
+            ov=ov,
+        )
         return IssuedVek(key=key, cert=cert)
 
     def crl(

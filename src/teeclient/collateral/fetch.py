@@ -1,0 +1,416 @@
+"""Fetchers: obtain a CollateralItem for a CollateralRequest (HTTP, bundle, or not at all).
+
+``Fetcher`` / ``AsyncFetcher`` are one-method protocols. ``HttpFetcher`` and
+``AsyncHttpFetcher`` share one retry decision (``_RetryFlow``): bounded attempts, exponential
+backoff with jitter, ``Retry-After`` honoured on 429/503, one overall deadline, bounded
+bodies, and no redirects (a redirect is refused, never followed). ``StaticFetcher`` serves
+items from a bundle; ``OfflineFetcher`` refuses everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Protocol
+
+import httpx
+
+from teeclient._time import utc_now
+from teeclient.collateral.items import CollateralItem, CollateralRequest
+from teeclient.collateral.settings import CollateralSettings
+from teeclient.errors import (
+    CollateralFetchError,
+    CollateralMissingError,
+    CollateralNotFoundError,
+)
+
+__all__ = [
+    "AsyncFetcher",
+    "AsyncHttpFetcher",
+    "AsyncStaticFetcher",
+    "Fetcher",
+    "HttpFetcher",
+    "OfflineFetcher",
+    "StaticFetcher",
+]
+
+log = logging.getLogger(__name__)
+
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_MAX_HEADERS = 64
+_MAX_HEADER_BYTES = 32 * 1024
+_DROP_HEADERS = frozenset({"set-cookie", "set-cookie2", "authorization"})
+
+
+class Fetcher(Protocol):
+    """Obtains one collateral item (synchronously)."""
+
+    def fetch(self, request: CollateralRequest) -> CollateralItem:
+        """Return the item for ``request`` or raise a CollateralError."""
+        ...
+
+
+class AsyncFetcher(Protocol):
+    """Obtains one collateral item (asynchronously)."""
+
+    async def fetch(self, request: CollateralRequest) -> CollateralItem:
+        """Return the item for ``request`` or raise a CollateralError."""
+        ...
+
+
+class OfflineFetcher:
+    """Refuses every request: used with ``--offline`` under bundles and caches."""
+
+    def fetch(self, request: CollateralRequest) -> CollateralItem:
+        """Always raises CollateralMissingError."""
+        raise CollateralMissingError(
+            "collateral is not in the bundle or cache, and fetching is disabled (offline)",
+            field=request.purpose,
+            expected=request.url,
+            actual="offline",
+        )
+
+
+class StaticFetcher:
+    """Serves items recorded earlier (a bundle), then defers to ``fallback``."""
+
+    def __init__(self, items: Iterable[CollateralItem], *, fallback: Fetcher | None = None) -> None:
+        self._items: dict[str, CollateralItem] = {}
+        for item in items:
+            key = CollateralRequest(
+                url=item.source, purpose="", method=item.method, body=item.request_body
+            ).key
+            self._items.setdefault(key, item)
+        self._fallback = fallback if fallback is not None else OfflineFetcher()
+
+    def fetch(self, request: CollateralRequest) -> CollateralItem:
+        """The recorded item for ``request``'s key, else the fallback's answer."""
+        item = self._items.get(request.key)
+        if item is not None:
+            return replace(item, origin="bundle")
+        return self._fallback.fetch(request)
+
+
+class AsyncStaticFetcher:
+    """Async twin of StaticFetcher."""
+
+    def __init__(self, items: Iterable[CollateralItem], *, fallback: AsyncFetcher) -> None:
+        self._static = StaticFetcher(items)
+        self._fallback = fallback
+
+    async def fetch(self, request: CollateralRequest) -> CollateralItem:
+        """The recorded item for ``request``'s key, else the fallback's answer."""
+        try:
+            return self._static.fetch(request)
+        except CollateralMissingError:
+            return await self._fallback.fetch(request)
+
+
+def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(slots=True)
+class _Outcome:
+    status: int | None
+    headers: Mapping[str, str]
+    body: bytes | None
+    error: Exception | None
+
+
+class _RetryFlow:
+    """The retry decision shared by the sync and async fetchers (no I/O here)."""
+
+    def __init__(
+        self,
+        request: CollateralRequest,
+        settings: CollateralSettings,
+        *,
+        monotonic: Callable[[], float],
+        rng: Callable[[], float],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.request = request
+        self.settings = settings
+        self.monotonic = monotonic
+        self.rng = rng
+        self.clock = clock
+        self.deadline = monotonic() + settings.deadline
+        self.attempt = 0
+        self.last: str = "no attempt"
+
+    def remaining(self) -> float:
+        """Seconds left before the overall deadline."""
+        return max(0.0, self.deadline - self.monotonic())
+
+    def timeout(self) -> httpx.Timeout:
+        """Per-attempt timeouts, never beyond the deadline."""
+        left = max(0.05, self.remaining())
+        s = self.settings
+        return httpx.Timeout(
+            connect=min(s.connect_timeout, left),
+            read=min(s.read_timeout, left),
+            write=min(s.read_timeout, left),
+            pool=min(s.connect_timeout, left),
+        )
+
+    def decide(self, outcome: _Outcome) -> CollateralItem | float:
+        """An item (done), or seconds to wait before the next attempt; raises when giving up."""
+        self.attempt += 1
+        req = self.request
+        if outcome.error is None and outcome.status == 200 and outcome.body is not None:
+            return CollateralItem(
+                data=outcome.body,
+                source=req.url,
+                media_type=outcome.headers.get("content-type") or req.media_type,
+                headers=MappingProxyType(dict(outcome.headers)),
+                fetched_at=self.clock(),
+                method=req.method,
+                request_body=req.body,
+                origin="network",
+            )
+        if outcome.error is not None:
+            self.last = f"{type(outcome.error).__name__}: {outcome.error}"
+            retryable = isinstance(outcome.error, httpx.TimeoutException | httpx.TransportError)
+            wait_hint = None
+        else:
+            status = outcome.status or 0
+            self.last = f"HTTP {status}"
+            if status == 404:
+                raise CollateralNotFoundError(
+                    f"{req.purpose}: the collateral service has no such item",
+                    field=req.purpose,
+                    expected=req.url,
+                    actual="HTTP 404",
+                )
+            retryable = status in _RETRY_STATUS
+            wait_hint = _retry_after(outcome.headers, self.clock()) if retryable else None
+            if 300 <= status < 400:
+                self.last = f"HTTP {status} redirect to {outcome.headers.get('location', '?')}"
+        if not retryable:
+            raise self._give_up("not retryable")
+        if self.attempt >= self.settings.attempts:
+            raise self._give_up(f"{self.attempt} attempts")
+        if wait_hint is not None:
+            if wait_hint > self.settings.max_retry_after:
+                raise self._give_up(f"Retry-After {wait_hint:.0f}s exceeds the limit")
+            wait = wait_hint
+        else:
+            base = self.settings.backoff_base * (2 ** (self.attempt - 1))
+            wait = min(self.settings.backoff_max, base) * (0.5 + self.rng() / 2)
+        if wait >= self.remaining():
+            raise self._give_up("deadline reached")
+        return wait
+
+    def _give_up(self, why: str) -> CollateralFetchError:
+        req = self.request
+        return CollateralFetchError(
+            f"{req.purpose}: fetching collateral failed ({why})",
+            field=req.purpose,
+            expected=f"{req.method} {req.url} -> HTTP 200",
+            actual=self.last,
+        )
+
+
+def _keep_headers(headers: httpx.Headers) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in _DROP_HEADERS or len(out) >= _MAX_HEADERS:
+            continue
+        if len(value) <= _MAX_HEADER_BYTES:
+            out[lowered] = value
+    return out
+
+
+def _require_network(request: CollateralRequest) -> None:
+    if not request.allow_network:
+        raise CollateralMissingError(
+            f"{request.purpose}: taken only from a bundle or the cache, never fetched",
+            field=request.purpose,
+            expected=request.url,
+            actual="not available offline",
+        )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class HttpFetcher:
+    """Fetch collateral over HTTP(S) with bounded retries; the httpx client is injectable."""
+
+    def __init__(
+        self,
+        *,
+        settings: CollateralSettings | None = None,
+        client: httpx.Client | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings if settings is not None else CollateralSettings()
+        self._client = client
+        self._owns_client = client is None
+        self._clock, self._sleep, self._monotonic, self._rng = clock, sleep, monotonic, rng
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(follow_redirects=False, trust_env=False)
+        return self._client
+
+    def close(self) -> None:
+        """Close the httpx client if this fetcher created it."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> HttpFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _once(self, request: CollateralRequest, flow: _RetryFlow) -> _Outcome:
+        try:
+            with self._http().stream(
+                request.method,
+                request.url,
+                content=request.body,
+                headers=dict(request.headers),
+                timeout=flow.timeout(),
+                follow_redirects=False,
+            ) as response:
+                headers = _keep_headers(response.headers)
+                if response.status_code != 200:
+                    return _Outcome(response.status_code, headers, None, None)
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.settings.max_body_bytes:
+                        raise _BodyTooLarge
+                    if flow.remaining() <= 0:
+                        raise httpx.ReadTimeout("overall deadline reached while reading body")
+                    chunks.append(chunk)
+                return _Outcome(200, headers, b"".join(chunks), None)
+        except _BodyTooLarge:
+            raise CollateralFetchError(
+                f"{request.purpose}: response body too large",
+                field=request.purpose,
+                expected=f"<= {self.settings.max_body_bytes} bytes",
+                actual="larger",
+            ) from None
+        except httpx.HTTPError as exc:
+            return _Outcome(None, {}, None, exc)
+
+    def fetch(self, request: CollateralRequest) -> CollateralItem:
+        """Fetch ``request`` with retries; raises CollateralFetchError / NotFound when done."""
+        _require_network(request)
+        flow = _RetryFlow(
+            request, self.settings, monotonic=self._monotonic, rng=self._rng, clock=self._clock
+        )
+        while True:
+            log.debug(
+                "fetching %s (%s), attempt %d", request.url, request.purpose, flow.attempt + 1
+            )
+            decision = flow.decide(self._once(request, flow))
+            if isinstance(decision, CollateralItem):
+                return decision
+            log.info("retrying %s in %.2fs after %s", request.url, decision, flow.last)
+            self._sleep(decision)
+
+
+class AsyncHttpFetcher:
+    """Async twin of HttpFetcher (httpx.AsyncClient, asyncio.sleep)."""
+
+    def __init__(
+        self,
+        *,
+        settings: CollateralSettings | None = None,
+        client: httpx.AsyncClient | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings if settings is not None else CollateralSettings()
+        self._client = client
+        self._owns_client = client is None
+        self._clock, self._monotonic, self._rng = clock, monotonic, rng
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the httpx client if this fetcher created it."""
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _once(self, request: CollateralRequest, flow: _RetryFlow) -> _Outcome:
+        try:
+            async with self._http().stream(
+                request.method,
+                request.url,
+                content=request.body,
+                headers=dict(request.headers),
+                timeout=flow.timeout(),
+                follow_redirects=False,
+            ) as response:
+                headers = _keep_headers(response.headers)
+                if response.status_code != 200:
+                    return _Outcome(response.status_code, headers, None, None)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.settings.max_body_bytes:
+                        raise _BodyTooLarge
+                    if flow.remaining() <= 0:
+                        raise httpx.ReadTimeout("overall deadline reached while reading body")
+                    chunks.append(chunk)
+                return _Outcome(200, headers, b"".join(chunks), None)
+        except _BodyTooLarge:
+            raise CollateralFetchError(
+                f"{request.purpose}: response body too large",
+                field=request.purpose,
+                expected=f"<= {self.settings.max_body_bytes} bytes",
+                actual="larger",
+            ) from None
+        except httpx.HTTPError as exc:
+            return _Outcome(None, {}, None, exc)
+
+    async def fetch(self, request: CollateralRequest) -> CollateralItem:
+        """Fetch ``request`` with retries (see HttpFetcher.fetch)."""
+        _require_network(request)
+        flow = _RetryFlow(
+            request, self.settings, monotonic=self._monotonic, rng=self._rng, clock=self._clock
+        )
+        while True:
+            decision = flow.decide(await self._once(request, flow))
+            if isinstance(decision, CollateralItem):
+                return decision
+            log.info("retrying %s in %.2fs after %s", request.url, decision, flow.last)
+            await asyncio.sleep(decision)

@@ -1,0 +1,97 @@
+"""Fetch planned collateral requests: required ones must succeed, optional ones may not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from teeclient.collateral.fetch import AsyncFetcher, Fetcher
+from teeclient.collateral.items import CollateralItem, CollateralRequest
+from teeclient.errors import CollateralError
+
+__all__ = ["GatherEvent", "Gathered", "gather", "gather_async"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatherEvent:
+    """Progress of one request: ``start``, then ``done`` (with the item) or ``failed``."""
+
+    index: int
+    total: int
+    request: CollateralRequest
+    status: str
+    item: CollateralItem | None = None
+    error: CollateralError | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Gathered:
+    """The items obtained, and the optional requests that could not be satisfied."""
+
+    items: tuple[CollateralItem, ...]
+    unavailable: tuple[tuple[CollateralRequest, CollateralError], ...]
+
+
+Progress = Callable[[GatherEvent], None]
+
+
+def gather(
+    requests: Sequence[CollateralRequest], fetcher: Fetcher, *, progress: Progress | None = None
+) -> Gathered:
+    """Fetch each request in order.
+
+    Raises:
+        CollateralError: a required request failed (the first such failure).
+    """
+    items: list[CollateralItem] = []
+    unavailable: list[tuple[CollateralRequest, CollateralError]] = []
+    total = len(requests)
+    for index, request in enumerate(requests):
+        if progress:
+            progress(GatherEvent(index=index, total=total, request=request, status="start"))
+        try:
+            item = fetcher.fetch(request)
+        except CollateralError as exc:
+            if progress:
+                progress(
+                    GatherEvent(
+                        index=index, total=total, request=request, status="failed", error=exc
+                    )
+                )
+            if request.required:
+                raise
+            unavailable.append((request, exc))
+            continue
+        items.append(item)
+        if progress:
+            progress(
+                GatherEvent(index=index, total=total, request=request, status="done", item=item)
+            )
+    return Gathered(items=tuple(items), unavailable=tuple(unavailable))
+
+
+async def gather_async(requests: Sequence[CollateralRequest], fetcher: AsyncFetcher) -> Gathered:
+    """Fetch every request concurrently.
+
+    Raises:
+        CollateralError: a required request failed.
+    """
+
+    async def one(request: CollateralRequest) -> CollateralItem | CollateralError:
+        try:
+            return await fetcher.fetch(request)
+        except CollateralError as exc:
+            return exc
+
+    results = await asyncio.gather(*(one(r) for r in requests))
+    items: list[CollateralItem] = []
+    unavailable: list[tuple[CollateralRequest, CollateralError]] = []
+    for request, result in zip(requests, results, strict=True):
+        if isinstance(result, CollateralError):
+            if request.required:
+                raise result
+            unavailable.append((request, result))
+        else:
+            items.append(result)
+    return Gathered(items=tuple(items), unavailable=tuple(unavailable))
