@@ -17,7 +17,9 @@ REAL = FIXTURES / "real"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--live", action="store_true", default=False,
+        "--live",
+        action="store_true",
+        default=False,
         help="run tests that contact real vendor services (off in CI)",
     )
 
