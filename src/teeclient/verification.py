@@ -222,7 +222,7 @@ def verify_claims(
         ev.platform,
         ev.data,
         collateral=_collateral(collateral),
-        trust=trust if trust is not None else TrustStore.vendor(),
+        trust=trust if trust is not None else TrustStore.default(),
         now=now,
         options=VerifyOptions(product=product),
     )

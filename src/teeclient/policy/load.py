@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import tomllib
@@ -123,6 +124,7 @@ def baseline_text() -> str:
     return (resources.files("teeclient.policy") / "data" / "baseline.toml").read_text("utf-8")
 
 
+@functools.cache
 def load_baseline() -> Policy:
-    """The shipped baseline policy (applied when the user gives none)."""
+    """The shipped baseline policy (applied when the user gives none); parsed once, immutable."""
     return parse_policy(baseline_text(), source="builtin:baseline")

@@ -8,6 +8,7 @@ else, no environment variable and no configuration file, changes what is trusted
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -158,6 +159,12 @@ class TrustStore:
         return cls(MappingProxyType(dict(sorted(anchors.items()))))
 
     @classmethod
+    def default(cls) -> TrustStore:
+        """The vendor store, built once per process and shared (its anchors are immutable;
+        its memo only holds results that depend on certificate content)."""
+        return _default_store()
+
+    @classmethod
     def empty(cls) -> TrustStore:
         """A store that trusts nothing (build test stores from it)."""
         return cls(MappingProxyType({}))
@@ -248,3 +255,8 @@ class TrustStore:
             }
             for a in self._anchors.values()
         ]
+
+
+@functools.cache
+def _default_store() -> TrustStore:
+    return TrustStore.vendor()
