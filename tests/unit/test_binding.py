@@ -97,11 +97,11 @@ def test_mismatch_raises_binding_error() -> None:
 
 
 def test_invalid_inputs_are_programming_errors() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="nonce"):
         report_data(bytes(31), BoundKeys(ohttp_keys=b"k"), [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="32 bytes"):
         BoundKeys(ohttp_keys=b"k", tls_spki_sha256=bytes(31))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ohttp_keys"):
         BoundKeys(ohttp_keys=b"")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="kind"):
         BoundDevice(kind="", arch="a", evidence=b"", certificates=b"")
