@@ -106,6 +106,7 @@ class OcspCheck:
     delegated: bool | None = None
     nonce_sent: bool = False
     source: str | None = None
+    checked_at: datetime | None = None
 
     @property
     def on_hold(self) -> bool:
@@ -129,6 +130,7 @@ class OcspCheck:
             "delegated": self.delegated,
             "nonce_sent": self.nonce_sent,
             "source": self.source,
+            "checked_at": iso(self.checked_at) if self.checked_at else None,
         }
 
 
@@ -398,7 +400,7 @@ def check_certificate(
                 actual=f"{foreign} single response(s) with other issuer hashes",
             )
         return OcspCheck(role=role, subject=subject, serial=f"{serial:x}",
-                         status=OcspStatus.MISSING)  # fmt: skip
+                         status=OcspStatus.MISSING, checked_at=now)  # fmt: skip
     # Prefer the newest answer; every candidate must still be authentic to be chosen.
     matches.sort(key=lambda m: m[1].this_update_utc, reverse=True)
     response, single = matches[0]
@@ -443,4 +445,5 @@ def check_certificate(
         delegated=delegated,
         nonce_sent=nonce is not None,
         source=response.source,
+        checked_at=now,
     )
