@@ -64,7 +64,8 @@ def load_evidence(evidence: bytes | str | Path, *, source: str | None = None) ->
         raise InputError(
             "not a kind of evidence teeclient recognises",
             field=origin,
-            expected="an SEV-SNP report (raw, extended or Azure HCL)",
+            expected="an SEV-SNP report (raw, extended or Azure HCL), or NVIDIA GPU/NVSwitch "
+            "evidence (SPDM report, nvattest/NRAS JSON, detached EAT)",
             actual=f"{len(data)} bytes starting {data[:8].hex()}",
         )
     return Evidence(data=data, source=origin, platform=platform)
@@ -99,6 +100,7 @@ def verify_claims(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     product: str | None = None,
+    nonce: bytes | None = None,
 ) -> Claims:
     """Verify evidence cryptographically and return its claims (no policy).
 
@@ -113,7 +115,7 @@ def verify_claims(
         collateral=_collateral(collateral),
         trust=trust if trust is not None else TrustStore.vendor(),
         now=now,
-        options=VerifyOptions(product=product),
+        options=VerifyOptions(product=product, nonce=nonce),
     )
 
 
@@ -125,6 +127,7 @@ def verify(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     product: str | None = None,
+    nonce: bytes | None = None,
 ) -> Appraisal:
     """Verify evidence and appraise it against a policy (the baseline if none is given).
 
@@ -138,5 +141,7 @@ def verify(
     """
     now = require_aware(at) if at is not None else utc_now()
     resolved = _policy(policy)
-    claims = verify_claims(evidence, collateral=collateral, trust=trust, at=now, product=product)
+    claims = verify_claims(
+        evidence, collateral=collateral, trust=trust, at=now, product=product, nonce=nonce
+    )
     return appraise([claims], resolved, now)

@@ -11,7 +11,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="teeclient",
-    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP today).",
+    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP, NVIDIA GPUs).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,14 +23,19 @@ app.add_typer(policy_app, name="policy")
 @app.command()
 def verify(
     evidence: Annotated[
-        Path, typer.Argument(help="Evidence file (SEV-SNP report: raw, extended or Azure HCL).")
+        Path,
+        typer.Argument(
+            help="Evidence file: SEV-SNP report (raw, extended or Azure HCL), or NVIDIA "
+            "GPU/NVSwitch evidence (SPDM report, nvattest/NRAS JSON, detached EAT)."
+        ),
     ],
     collateral: Annotated[
         list[Path] | None,
         typer.Option(
             "--collateral",
             "-c",
-            help="Certificate, chain or CRL (PEM or DER, recognised by content). Repeatable.",
+            help="Certificate, chain, CRL, NVIDIA RIM, OCSP response, JWKS or extra device "
+            "evidence (recognised by content). Repeatable.",
         ),
     ] = None,
     product: Annotated[
@@ -47,12 +52,16 @@ def verify(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print teeclient.verify/v1 JSON.")
     ] = False,
+    nonce: Annotated[
+        str | None,
+        typer.Option(help="Expected NVIDIA SPDM nonce (64 hex digits) the reports must carry."),
+    ] = None,
 ) -> None:
     """Verify evidence offline and appraise it. Exit 0 accepted, 1 rejected, 2 usage,
     3 invalid evidence, 4 collateral unavailable."""
     from teeclient.cli.verify import run
 
-    raise typer.Exit(run(evidence, collateral or [], product, at, policy, json_output))
+    raise typer.Exit(run(evidence, collateral or [], product, at, policy, json_output, nonce))
 
 
 @app.command()

@@ -20,6 +20,7 @@ def run(
     at: str | None,
     policy_path: Path | None,
     json_output: bool,
+    nonce: str | None = None,
 ) -> int:
     """Run the verify command; returns the exit code."""
     from teeclient._time import parse_time, utc_now
@@ -37,13 +38,18 @@ def run(
         except ValueError as exc:
             raise UsageError("--at is not an RFC 3339 time with timezone", field="--at",
                              expected="e.g. 2026-01-01T00:00:00Z", actual=at) from exc  # fmt: skip
+        expected_nonce = _nonce(nonce)
         policy = load_policy(policy_path) if policy_path is not None else load_baseline()
         ev = load_evidence(evidence)
         state["source"] = ev.source
         state["sha256"] = hashlib.sha256(ev.data).hexdigest()
         state["platform"] = ev.platform
         claims = verify_claims(
-            ev, collateral=CollateralSet.from_files(collateral), at=when, product=product
+            ev,
+            collateral=CollateralSet.from_files(collateral),
+            at=when,
+            product=product,
+            nonce=expected_nonce,
         )
         appraisal = appraise([claims], policy, when)
         outcome = VerifyOutcome(
@@ -79,3 +85,17 @@ def run(
         if outcome.error is not None:
             sys.stderr.write(f"teeclient: {outcome.error}\n")
     return outcome.exit_code
+
+
+def _nonce(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    value = text.strip().lower().removeprefix("0x")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise UsageError("--nonce is not 32 bytes of hex", field="--nonce",
+                         expected="64 hex digits", actual=text)  # fmt: skip
+    return raw

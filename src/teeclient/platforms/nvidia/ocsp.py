@@ -447,3 +447,31 @@ def check_certificate(
         source=response.source,
         checked_at=now,
     )
+
+
+def describe_response(data: bytes, *, source: str) -> dict[str, object]:
+    """Decode an OCSP response for ``inspect``; nothing is verified.
+
+    Raises:
+        OcspMalformedError: not a successful OCSP response.
+    """
+    resp = load_response(data, source=source).parsed
+    return {
+        "produced_at": iso(resp.produced_at_utc),
+        "responder_name": resp.responder_name.rfc4514_string() if resp.responder_name else None,
+        "responder_key_hash": resp.responder_key_hash.hex() if resp.responder_key_hash else None,
+        "certificates": [c.subject.rfc4514_string() for c in resp.certificates],
+        "responses": [
+            {
+                "serial": f"{s.serial_number:x}",
+                "hash_algorithm": s.hash_algorithm.name,
+                "status": s.certificate_status.name.lower(),
+                "this_update": iso(s.this_update_utc),
+                "next_update": iso(s.next_update_utc) if s.next_update_utc else None,
+            }
+            for s in resp.responses
+        ],
+        "nonce": next((e.value.nonce.hex() for e in resp.extensions
+                       if isinstance(e.value, x509.OCSPNonce)), None),  # fmt: skip
+        "verified": False,
+    }

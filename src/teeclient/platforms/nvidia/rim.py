@@ -589,3 +589,37 @@ def compare_measurements(
             ))  # fmt: skip
     return Comparison(compared=tuple(sorted(golden)), conflicts=tuple(sorted(conflicts)),
                       mismatches=tuple(mismatches), nvdec0_disabled=disabled)  # fmt: skip
+
+
+def describe_rim(data: bytes, *, source: str) -> dict[str, object]:
+    """Decode a RIM (XML or service JSON) for ``inspect``; nothing is verified.
+
+    Raises:
+        RimMalformedError: not a parseable SWID RIM.
+    """
+    service_id = None
+    if data.lstrip()[:1] == b"{":
+        service_id, data = parse_service_response(data, source=source)
+    root = _parse_tree(data, source)
+    meta = root.find(f"{{{_SWID}}}Meta")
+    entries = _entries(root, source)
+    sig = root.find(f"{{{_DS}}}Signature")
+    signer = None
+    if sig is not None:
+        try:
+            certs = _check_signature_shape(root, source)
+            signer = {"subject": certs[0].subject.rfc4514_string(),
+                      "not_after": iso(certs[0].not_valid_after_utc),
+                      "certificates": len(certs)}  # fmt: skip
+        except (RimAlgorithmError, RimMalformedError, RimChainError) as exc:
+            signer = {"error": exc.to_dict()}
+    return {
+        "service_id": service_id,
+        "name": root.get("name"),
+        "colloquial_version": None if meta is None else meta.get("colloquialVersion"),
+        "product": None if meta is None else meta.get("product"),
+        "edition": None if meta is None else meta.get("edition"),
+        "active": {str(e.index): [v.hex() for v in e.alternatives] for e in entries if e.active},
+        "signer": signer,
+        "verified": False,
+    }
