@@ -58,20 +58,26 @@ class Generated:
         """nvattest JSON for this one GPU."""
         return evidence_json([(self.report, self.device.chain_pem(), "HOPPER")], nonce=self.nonce)
 
-    def collateral(self, *extra: bytes, ocsp: bool = True) -> CollateralSet:
+    def collateral(self, *extra: bytes, ocsp: bool = True,
+                   device_answers: list[bytes] | None = None) -> CollateralSet:  # fmt: skip
         """RIMs, OCSP answers for every chain (good, current at T1) and ``extra`` items."""
         items = [self.driver_rim, self.vbios_rim]
         if ocsp:
-            items += self.pki.device_ocsp(self.device) + self.pki.rim_ocsp()
+            answers = device_answers
+            if answers is None:
+                answers = self.pki.device_ocsp(self.device)
+            items += answers + self.pki.rim_ocsp()
         items += list(extra)
         return CollateralSet.of(CollateralItem(data=d, source=f"item{i}")
                                 for i, d in enumerate(items))  # fmt: skip
 
-    def verify(self, *extra: bytes, ocsp: bool = True, **kw: object) -> NvidiaNodeClaims:
+    def verify(self, *extra: bytes, ocsp: bool = True, device_answers: list[bytes] | None = None,
+               **kw: object) -> NvidiaNodeClaims:  # fmt: skip
         """Verify at T1 with this PKI's trust store."""
         args: dict[str, object] = {"nonce": self.nonce, **kw}
-        return verify(self.evidence(), trust=self.pki.trust_store(), now=T1,
-                      collateral=self.collateral(*extra, ocsp=ocsp), **args)  # type: ignore[arg-type]
+        col = self.collateral(*extra, ocsp=ocsp, device_answers=device_answers)
+        return verify(self.evidence(), trust=self.pki.trust_store(), now=T1, collateral=col,
+                      **args)  # type: ignore[arg-type]
 
 
 def generated(*, opaque: bytes | None = None, nonce: bytes = bytes(range(32)),
