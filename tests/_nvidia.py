@@ -76,8 +76,7 @@ class Generated:
         """Verify at T1 with this PKI's trust store."""
         args: dict[str, object] = {"nonce": self.nonce, **kw}
         col = self.collateral(*extra, ocsp=ocsp, device_answers=device_answers)
-        return verify(self.evidence(), trust=self.pki.trust_store(), now=T1, collateral=col,
-                      **args)  # type: ignore[arg-type]
+        return verify(self.evidence(), trust=self.pki.trust_store(), now=T1, collateral=col, **args)  # type: ignore[arg-type]
 
 
 def generated(*, opaque: bytes | None = None, nonce: bytes = bytes(range(32)),
@@ -89,9 +88,16 @@ def generated(*, opaque: bytes | None = None, nonce: bytes = bytes(range(32)),
     report = spec.build(dev.key)
     golden = {i: spec.blocks[i + 1] for i in range(64)}
     golden.update(golden_override or {})
-    driver = p.sign_rim(RimSpec(colloquial_version="550.90.07",
-                                golden={i: (golden[i],) for i in (7, *range(21, 41))}))
-    vbios = p.sign_rim(RimSpec(colloquial_version="96.00.9F.00.01",
-                               golden={i: (golden[i],) for i in (*range(0, 7), *range(8, 13))}))
+    driver = p.sign_rim(
+        RimSpec(
+            colloquial_version="550.90.07", golden={i: (golden[i],) for i in (7, *range(21, 41))}
+        )
+    )
+    vbios = p.sign_rim(
+        RimSpec(
+            colloquial_version="96.00.9F.00.01",
+            golden={i: (golden[i],) for i in (*range(7), *range(8, 13))},
+        )
+    )
     return Generated(pki=p, device=dev, spec=spec, report=report, driver_rim=driver,
                      vbios_rim=vbios, nonce=nonce)  # fmt: skip

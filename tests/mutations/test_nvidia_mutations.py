@@ -36,8 +36,13 @@ def test_report_byte_flip_is_a_signature_error(region: str, offset: int) -> None
     data = bytearray(REPORT)
     data[offset] ^= 0x01
     with pytest.raises(TeeclientError) as info:
-        verify(bytes(data), trust=vendor(), now=T1, nonce=E2E_NONCE,
-               collateral=CollateralSet.of([CollateralItem(data=CHAIN, source="chain")]))
+        verify(
+            bytes(data),
+            trust=vendor(),
+            now=T1,
+            nonce=E2E_NONCE,
+            collateral=CollateralSet.of([CollateralItem(data=CHAIN, source="chain")]),
+        )
     # The first two bytes are how a bare report is recognised at all.
     want = "evidence.malformed" if region == "request.version" else "nvidia.signature_invalid"
     assert info.value.code == want, region
@@ -61,7 +66,8 @@ def _pem_der_flip(cert_index: int, der_offset: int) -> bytes:
     der[der_offset] ^= 0x01
     new = base64.encodebytes(bytes(der)).decode()
     blocks[cert_index] = blocks[cert_index].split("-----BEGIN")[0] + (
-        "-----BEGIN CERTIFICATE-----\n" + new)
+        "-----BEGIN CERTIFICATE-----\n" + new
+    )
     return "-----END CERTIFICATE-----".join(blocks).encode()
 
 
@@ -74,15 +80,25 @@ def _pem_der_flip(cert_index: int, der_offset: int) -> bytes:
 def test_chain_byte_flip(index: int, offset: int, codes: set[str]) -> None:
     chain = _pem_der_flip(index, offset)
     with pytest.raises(TeeclientError) as info:
-        verify(REPORT, trust=vendor(), now=T1, nonce=E2E_NONCE,
-               collateral=CollateralSet.of([CollateralItem(data=chain, source="chain")]))
+        verify(
+            REPORT,
+            trust=vendor(),
+            now=T1,
+            nonce=E2E_NONCE,
+            collateral=CollateralSet.of([CollateralItem(data=chain, source="chain")]),
+        )
     assert info.value.code in codes
 
 
 def test_supplied_root_flip_is_ignored() -> None:
     chain = _pem_der_flip(4, 300)  # the device's copy of the root is replaced by the pin
-    claims = verify(REPORT, trust=vendor(), now=T1, nonce=E2E_NONCE,
-                    collateral=CollateralSet.of([CollateralItem(data=chain, source="chain")]))
+    claims = verify(
+        REPORT,
+        trust=vendor(),
+        now=T1,
+        nonce=E2E_NONCE,
+        collateral=CollateralSet.of([CollateralItem(data=chain, source="chain")]),
+    )
     assert claims.gpus[0].fwid_match is True
 
 
@@ -100,7 +116,8 @@ def _flip_text(data: bytes, needle: bytes, replacement: bytes) -> bytes:
     ("colloquialVersion", lambda d: _flip_text(d, b'colloquialVersion="550.90.07"',
                                                 b'colloquialVersion="550.90.08"'),
      "nvidia.rim_digest_mismatch"),
-    ("active flag", lambda d: _flip_text(d, b'index="0" active="False"', b'index="0" active="True"'),
+    ("active flag", lambda d: _flip_text(d, b'index="0" active="False"',
+                                         b'index="0" active="True"'),
      "nvidia.rim_digest_mismatch"),
     ("signature value", lambda d: _flip_text(d, b"<ds:SignatureValue>uA3a",
                                              b"<ds:SignatureValue>uA3b"),

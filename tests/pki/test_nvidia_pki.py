@@ -37,7 +37,8 @@ def test_generated_gpu_is_accepted_by_baseline() -> None:
     g = generated()
     claims = g.verify()
     appraisal = appraise([claims], load_baseline(), T1)
-    assert appraisal.accepted and not appraisal.with_status(CheckStatus.FAIL)
+    assert appraisal.accepted
+    assert not appraisal.with_status(CheckStatus.FAIL)
     assert _statuses(claims)["nvidia_gpu.ocsp.device_chain"] == "pass"
 
 
@@ -72,8 +73,10 @@ def test_ocsp_missing_stale_and_future() -> None:
                               "[[nvidia_gpu]]\n")  # fmt: skip
     assert _statuses(g.verify(ocsp=False), if_present)["nvidia_gpu.ocsp.device_chain"] == "skip"
     p = g.pki
-    stale = [p.ocsp_response(c, this_update=T1 - timedelta(days=3),
-                             next_update=T1 - timedelta(days=2)) for c in g.device.chain[1:4]]
+    stale = [
+        p.ocsp_response(c, this_update=T1 - timedelta(days=3), next_update=T1 - timedelta(days=2))
+        for c in g.device.chain[1:4]
+    ]
     items = [g.driver_rim, g.vbios_rim, *stale, *p.rim_ocsp()]
     from teeclient.collateral.items import CollateralItem, CollateralSet
     from teeclient.platforms.nvidia.verify import verify
@@ -89,12 +92,15 @@ def test_ocsp_missing_stale_and_future() -> None:
     grace = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = "allow-stale-until:3d"\n'
                          "[[nvidia_gpu]]\n")  # fmt: skip
     assert _statuses(run(stale), grace)["nvidia_gpu.ocsp.device_chain"] == "warn"
-    future = [p.ocsp_response(c, this_update=T1 + timedelta(days=1),
-                              next_update=T1 + timedelta(days=2)) for c in g.device.chain[1:4]]
+    future = [
+        p.ocsp_response(c, this_update=T1 + timedelta(days=1), next_update=T1 + timedelta(days=2))
+        for c in g.device.chain[1:4]
+    ]
     assert _statuses(run(future))["nvidia_gpu.ocsp.device_chain"] == "fail"
     aged = parse_policy('version = 1\n[revocation]\nmax_ocsp_age = "1h"\n[[nvidia_gpu]]\n')
-    assert _statuses(run(g.pki.device_ocsp(g.device)), aged)[
-        "nvidia_gpu.ocsp.device_chain"] == "fail"  # thisUpdate 6 h before T1
+    assert (
+        _statuses(run(g.pki.device_ocsp(g.device)), aged)["nvidia_gpu.ocsp.device_chain"] == "fail"
+    )  # thisUpdate 6 h before T1
 
 
 def _ocsp_error(answer: bytes, *, nonce: bytes | None = None) -> str:
@@ -139,10 +145,12 @@ def test_ocsp_wrong_certid_responder_and_nonce() -> None:
     n = b"\x07" * 32
     good = ocsp.load_response(p.ocsp_response(brom, nonce=n), source="n")
     check = ocsp.check_certificate(brom, g.device.chain[2], [good], role="brom", now=T1, nonce=n)
-    assert check.nonce_sent and check.status.value == "good"
+    assert check.nonce_sent
+    assert check.status.value == "good"
     assert _ocsp_error(p.ocsp_response(brom), nonce=n) == "nvidia.ocsp_nonce_mismatch"
     assert _ocsp_error(p.ocsp_response(brom, nonce=b"\x08" * 32), nonce=n) == (
-        "nvidia.ocsp_nonce_mismatch")
+        "nvidia.ocsp_nonce_mismatch"
+    )
     # Issuer-signed answer, SHA-1 CertID, responder by name: accepted.
     for answer in (p.ocsp_response(brom, responder="issuer"),
                    p.ocsp_response(brom, algorithm=__import__(
@@ -164,17 +172,28 @@ def test_rim_tampering_and_algorithms() -> None:
     trust = p.trust_store()
     rim.verify_rim(signed, trust=trust, now=T1, source="ok")
     cases = {
-        "content": (signed.replace(b'colloquialVersion="550.90.07"',
-                                   b'colloquialVersion="550.90.08"'), "nvidia.rim_digest_mismatch"),
-        "signature": (signed.replace(b"<ds:SignatureValue>", b"<ds:SignatureValue>AAAA"),
-                      "nvidia.rim_signature_invalid"),
-        "extra reference": (signed.replace(b"</ds:SignedInfo>", b'<ds:Reference URI="#a">'
-                                           b"</ds:Reference></ds:SignedInfo>"),
-                            "nvidia.rim_unsupported_signature"),
-        "other algorithm": (signed.replace(b"xmldsig-more#sha384", b"xmlenc#sha256"),
-                            "nvidia.rim_unsupported_signature"),
-        "xml:base": (signed.replace(b"<ns0:Payload>", b'<ns0:Payload xml:base="http://x">'),
-                     "nvidia.rim_malformed"),
+        "content": (
+            signed.replace(b'colloquialVersion="550.90.07"', b'colloquialVersion="550.90.08"'),
+            "nvidia.rim_digest_mismatch",
+        ),
+        "signature": (
+            signed.replace(b"<ds:SignatureValue>", b"<ds:SignatureValue>AAAA"),
+            "nvidia.rim_signature_invalid",
+        ),
+        "extra reference": (
+            signed.replace(
+                b"</ds:SignedInfo>", b'<ds:Reference URI="#a"></ds:Reference></ds:SignedInfo>'
+            ),
+            "nvidia.rim_unsupported_signature",
+        ),
+        "other algorithm": (
+            signed.replace(b"xmldsig-more#sha384", b"xmlenc#sha256"),
+            "nvidia.rim_unsupported_signature",
+        ),
+        "xml:base": (
+            signed.replace(b"<ns0:Payload>", b'<ns0:Payload xml:base="http://x">'),
+            "nvidia.rim_malformed",
+        ),
     }
     for name, (data, code) in cases.items():
         assert data != signed, name
@@ -196,7 +215,8 @@ def test_measurement_mismatch_allowed_index_and_nvdec0() -> None:
     g = generated(golden_override={21: b"\xee" * 48})
     claims = g.verify()
     m = claims.gpus[0].measurements
-    assert m.result is MeasurementResult.FAIL and [x.index for x in m.mismatches] == [21]
+    assert m.result is MeasurementResult.FAIL
+    assert [x.index for x in m.mismatches] == [21]
     assert _statuses(claims)["nvidia_gpu.measurements"] == "fail"
     allow = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = "require"\n'
                          "[[nvidia_gpu]]\nallowed_mismatch_indices = [21]\n")  # fmt: skip
@@ -263,16 +283,20 @@ def test_blackwell_tcb_info_fwid_and_arch_hint() -> None:
     p = NvidiaPki.generate("GB100")
     dev = p.issue_device(fwid=b"\x42" * 48)
     nonce = b"\x09" * 32
-    report = SpdmReportSpec(nonce=nonce, opaque=gpu_opaque(fwid=b"\x42" * 48, chip_info="GB100",
-                                                           opaque_data_version=1,
-                                                           feature_flag=1)).build(dev.key)
+    report = SpdmReportSpec(
+        nonce=nonce,
+        opaque=gpu_opaque(
+            fwid=b"\x42" * 48, chip_info="GB100", opaque_data_version=1, feature_flag=1
+        ),
+    ).build(dev.key)
     from teeclient.platforms.nvidia.verify import verify
     from teeclient.testing.nvidia_evidence import evidence_json
 
     claims = verify(evidence_json([(report, dev.chain_pem(), "BLACKWELL")], nonce=nonce),
                     trust=p.trust_store(), now=T1, nonce=nonce)  # fmt: skip
     gpu = claims.gpus[0]
-    assert gpu.fwid_match is True and gpu.arch.value == "blackwell"
+    assert gpu.fwid_match is True
+    assert gpu.arch.value == "blackwell"
     assert dict(gpu.rim_ids)["driver"] == "NV_GPU_CC_DRIVER_GB100_550.90.07"
     with pytest.raises(TeeclientError) as info:
         verify(evidence_json([(report, dev.chain_pem(), "HOPPER")], nonce=nonce),
@@ -305,8 +329,12 @@ def _eat(key: object, *, nonce: str, alg: str = "ES384", kid: str = "k1", exp_de
                                          headers={"kid": kid})  # fmt: skip
     submods = {name: ["DIGEST", ["SHA-256", digest or hashlib.sha256(tok.encode()).hexdigest()]]
                for name, tok in devices.items()}  # fmt: skip
-    overall = jwt.encode({**base, "submods": submods, "x-nvidia-overall-att-result": True},
-                         key, algorithm=alg, headers={"kid": kid})  # type: ignore[arg-type]
+    overall = jwt.encode(
+        {**base, "submods": submods, "x-nvidia-overall-att-result": True},
+        key,  # type: ignore[arg-type]
+        algorithm=alg,
+        headers={"kid": kid},
+    )
     return [["JWT", overall], devices]
 
 
@@ -316,13 +344,18 @@ def test_nras_tokens() -> None:
     nonce = b"\x05" * 32
     good = verify_detached_eat(_eat(key, nonce=nonce.hex(), count=2), keys=jwks, now=T1,
                                nonce=nonce, expected_count=2)  # fmt: skip
-    assert good.summary.overall_result and set(good.devices) == {"GPU-0", "GPU-1"}
+    assert good.summary.overall_result
+    assert set(good.devices) == {"GPU-0", "GPU-1"}
     cases = {
         "wrong nonce": (_eat(key, nonce="00" * 32), "nvidia.nras_nonce_mismatch"),
-        "wrong digest": (_eat(key, nonce=nonce.hex(), digest="ab" * 32),
-                         "nvidia.nras_submods_mismatch"),
-        "HS256": (_eat(b"secret-secret-secret-secret-32by", nonce=nonce.hex(), alg="HS256"),
-                  "nvidia.nras_token_invalid"),
+        "wrong digest": (
+            _eat(key, nonce=nonce.hex(), digest="ab" * 32),
+            "nvidia.nras_submods_mismatch",
+        ),
+        "HS256": (
+            _eat(b"secret-secret-secret-secret-32by", nonce=nonce.hex(), alg="HS256"),
+            "nvidia.nras_token_invalid",
+        ),
         "expired": (_eat(key, nonce=nonce.hex(), exp_delta=-600), "nvidia.nras_token_invalid"),
         "unknown kid": (_eat(key, nonce=nonce.hex(), kid="other"), "nvidia.nras_key_unknown"),
     }
@@ -350,7 +383,11 @@ def test_jwks_cache_refetches_once_on_a_miss() -> None:
         return json.dumps(sets[min(len(calls) - 1, 1)]).encode()
 
     cache = JwksCache(fetch=fetch, clock=lambda: T1)
-    assert cache.resolve("k1") is None and len(calls) == 1  # first fetch, miss, no loop
-    assert cache.resolve("k1") is not None and len(calls) == 2  # refetched once on the miss
-    assert cache.resolve("k1") is not None and len(calls) == 2  # cached
-    assert cache.resolve("nope") is None and len(calls) == 3
+    assert cache.resolve("k1") is None
+    assert len(calls) == 1
+    assert cache.resolve("k1") is not None
+    assert len(calls) == 2
+    assert cache.resolve("k1") is not None
+    assert len(calls) == 2
+    assert cache.resolve("nope") is None
+    assert len(calls) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from teeclient.collateral.items import CollateralSet
+from teeclient.collateral.items import CollateralItem, CollateralSet
 from teeclient.errors import TeeclientError
 from teeclient.platforms.nvidia import abi, ocsp, rim
 from teeclient.platforms.nvidia.claims import GpuClaims, GpuMode, MeasurementResult
@@ -43,14 +43,17 @@ def test_pinned_roots_and_fingerprints() -> None:
     store = vendor()
     device = store.get("nvidia.device.root")
     corim = store.get("nvidia.corim.root")
-    assert device is not None and device.fingerprints == (DEVICE_ROOT_SHA256,)
-    assert corim is not None and corim.fingerprints == (CORIM_ROOT_SHA256,)
+    assert device is not None
+    assert device.fingerprints == (DEVICE_ROOT_SHA256,)
+    assert corim is not None
+    assert corim.fingerprints == (CORIM_ROOT_SHA256,)
     # A set: a second root can be added without dropping the first.
     other = store.get("nvidia.corim.root")
     assert other is not None
     both = store.with_added_anchor("nvidia.device.root", other.certificates, source="test")
     anchor = both.get("nvidia.device.root")
-    assert anchor is not None and len(anchor.certificates) == 2
+    assert anchor is not None
+    assert len(anchor.certificates) == 2
 
 
 def _e2e_verify() -> tuple[object, object]:
@@ -72,19 +75,29 @@ def test_hopper_e2e_two_clocks_every_claim_true() -> None:
     assert (gpu.project, gpu.project_sku, gpu.chip_sku) == ("1010", "0200", "882")
     assert gpu.hwmodel == "GH100 A01 GSP BROM"
     assert gpu.ueid == "478176379286082186618948445787393647364802107249"
-    assert gpu.nonce == E2E_NONCE.hex() and gpu.nonce_checked
-    assert gpu.fwid_match is True and gpu.mode is GpuMode.SPT and gpu.nvdec0_enabled is False
+    assert gpu.nonce == E2E_NONCE.hex()
+    assert gpu.nonce_checked
+    assert gpu.fwid_match is True
+    assert gpu.mode is GpuMode.SPT
+    assert gpu.nvdec0_enabled is False
     assert gpu.measurements.result is MeasurementResult.SUCCESS
-    assert not gpu.measurements.mismatches and 35 in gpu.measurements.compared
-    assert dict(gpu.rim_ids) == {"driver": "NV_GPU_DRIVER_GH100_550.90.07",
-                                 "vbios": "NV_GPU_VBIOS_1010_0200_882_96009F0001"}
-    assert gpu.device_chain is not None and gpu.device_chain.ocsp_status.value == "good"
-    assert gpu.driver_rim is not None and gpu.driver_rim.chain.ocsp_status.value == "good"
-    assert gpu.vbios_rim is not None and gpu.vbios_rim.chain.ocsp_status.value == "good"
+    assert not gpu.measurements.mismatches
+    assert 35 in gpu.measurements.compared
+    assert dict(gpu.rim_ids) == {
+        "driver": "NV_GPU_DRIVER_GH100_550.90.07",
+        "vbios": "NV_GPU_VBIOS_1010_0200_882_96009F0001",
+    }
+    assert gpu.device_chain is not None
+    assert gpu.device_chain.ocsp_status.value == "good"
+    assert gpu.driver_rim is not None
+    assert gpu.driver_rim.chain.ocsp_status.value == "good"
+    assert gpu.vbios_rim is not None
+    assert gpu.vbios_rim.chain.ocsp_status.value == "good"
     policy = load_policy(ROOT / "policies" / "examples" / "nvidia-hgx-h100.toml")
     appraisal = appraise([claims], policy, T1)  # type: ignore[list-item]
     assert appraisal.accepted, [c.to_dict() for c in appraisal.with_status(CheckStatus.FAIL)]
-    assert not appraisal.with_status(CheckStatus.FAIL) and not appraisal.with_status(CheckStatus.WARN)
+    assert not appraisal.with_status(CheckStatus.FAIL)
+    assert not appraisal.with_status(CheckStatus.WARN)
 
 
 def test_hopper_e2e_equals_nras_claims() -> None:
@@ -144,7 +157,9 @@ def test_other_reports_pass_signature_chain_nonce_fwid(
     claims = verify(raw, trust=vendor(), now=TODAY, nonce=nonce,
                     collateral=CollateralSet.from_files([V / chain]))  # fmt: skip
     dev = claims.parts()[0]
-    assert dev.fwid_match is fwid and dev.nonce_checked and dev.vbios_version == vbios
+    assert dev.fwid_match is fwid
+    assert dev.nonce_checked
+    assert dev.vbios_version == vbios
     assert getattr(dev, "driver_version", None) == driver
 
 
@@ -182,8 +197,11 @@ def test_ppcie_8_gpus_4_switches_topology_passes() -> None:
                     trust=vendor(), now=TODAY, nonce=nonce,
                     collateral=CollateralSet.from_files(
                         [PPCIE / "hgx_4x_ls10_switch_evidence.json"]))  # fmt: skip
-    assert len(claims.gpus) == 8 and len(claims.switches) == 4
-    assert claims.topology.evaluated and claims.topology.ok and claims.distinct_devices
+    assert len(claims.gpus) == 8
+    assert len(claims.switches) == 4
+    assert claims.topology.evaluated
+    assert claims.topology.ok
+    assert claims.distinct_devices
     appraisal = appraise([claims], _ppcie_policy(), TODAY)  # type: ignore[arg-type]
     assert appraisal.accepted
 
@@ -201,14 +219,16 @@ def test_ppcie_topology_fails_on_edited_sets() -> None:
     foreign = json.loads((V / "nvat-testdata/evidence/switch_evidence_ls10.json").read_text())
     mixed = [*switches[:3], {**foreign[0], "nonce": switches[0]["nonce"]}]
     with pytest.raises(TeeclientError) as info:  # it also signed another nonce
-        verify(gpus, trust=vendor(), now=TODAY,
-               collateral=CollateralSet.of([_item(json.dumps(mixed).encode())]))
+        verify(
+            gpus,
+            trust=vendor(),
+            now=TODAY,
+            collateral=CollateralSet.of([_item(json.dumps(mixed).encode())]),
+        )
     assert info.value.code == "nvidia.nonce_mismatch"
 
 
-def _item(data: bytes) -> object:
-    from teeclient.collateral.items import CollateralItem
-
+def _item(data: bytes) -> CollateralItem:
     return CollateralItem(data=data, source="edited.json")
 
 
@@ -296,7 +316,8 @@ def test_parser_matches_nvidia_oracles() -> None:
     fields = oracle["OpaqueData"]["OpaqueDataField"]
     for name in ("VBIOS_VERSION", "CHIP_SKU", "PROJECT", "DRIVER_VERSION", "FWID"):
         f = resp.opaque.get(name)
-        assert f is not None and "0x" + f.value.hex() == fields[f"OPAQUE_FIELD_ID_{name}"]
+        assert f is not None
+        assert "0x" + f.value.hex() == fields[f"OPAQUE_FIELD_ID_{name}"]
     req = json.loads((V / "nvat-testdata/oracles/spdm_req_parsed_output.json").read_text())
     assert "0x" + report.request.nonce.hex() == req["Nonce"]
     sw = json.loads((V / "nvat-testdata/oracles/switch_spdm_parsed_output.json").read_text())
@@ -304,7 +325,9 @@ def test_parser_matches_nvidia_oracles() -> None:
                            abi.DeviceKind.SWITCH).response  # fmt: skip
     assert swr.number_of_blocks == int(sw["NumberOfBlocks"])
     assert swr.opaque.device_pdi is not None
-    assert "0x" + swr.opaque.device_pdi.hex() == sw["OpaqueData"]["OpaqueDataField"][
-        "OPAQUE_FIELD_ID_DEVICE_PDI"]
+    assert (
+        "0x" + swr.opaque.device_pdi.hex()
+        == sw["OpaqueData"]["OpaqueDataField"]["OPAQUE_FIELD_ID_DEVICE_PDI"]
+    )
     assert swr.opaque.vbios_version == "96.10.55.00.01"
-    assert base64  # noqa: B018 - imported for symmetry with other vector tests
+    assert base64

@@ -92,10 +92,14 @@ def _lint_nvidia(policy: Policy) -> list[LintWarning]:
                                        message="RIM measurements are not required: any firmware "
                                        "on genuine hardware is accepted"))  # fmt: skip
             if rule.allowed_mismatch_indices:
-                out.append(LintWarning(code="lint.allowed_mismatches",
-                                       key_path=f"{where}.allowed_mismatch_indices",
-                                       message="measurement mismatches are accepted at indices "
-                                       + ", ".join(str(x) for x in rule.allowed_mismatch_indices)))
+                out.append(
+                    LintWarning(
+                        code="lint.allowed_mismatches",
+                        key_path=f"{where}.allowed_mismatch_indices",
+                        message="measurement mismatches are accepted at indices "
+                        + ", ".join(str(x) for x in rule.allowed_mismatch_indices),
+                    )
+                )
             for check_id in sorted(rule.warn_only & _RISKY_WARN_ONLY):
                 out.append(LintWarning(code="lint.risky_warn_only", key_path=f"{where}.warn_only",
                                        message=f"{check_id} is warn-only: its failure will not "

@@ -131,8 +131,7 @@ def nvidia_ocsp_setting(value: object, path: KeyPath) -> NvidiaOcspSetting:
         raise PolicyTypeError(
             f"{render_path(path)} has the wrong type",
             key_path=render_path(path),
-            expected="mode string or {mode, allow_unknown, allow_certificate_hold, "
-            "revoked_grace}",
+            expected="mode string or {mode, allow_unknown, allow_certificate_hold, revoked_grace}",
             actual=repr(value),
         )
     known = {"mode", "allow_unknown", "allow_certificate_hold", "revoked_grace"}

@@ -103,12 +103,14 @@ def switch_opaque(
     *,
     bios_version: str = "96.10.55.00.01",
     device_pdi: bytes = bytes.fromhex("203eb31ad9ed0008"),
-    gpu_pdis: Sequence[bytes] = tuple(bytes([i] * 8) for i in range(1, 9)),
+    gpu_pdis: Sequence[bytes] | None = None,
     project: str | None = None,
     project_sku: str | None = None,
     chip_sku: str | None = None,
 ) -> bytes:
     """LS10 opaque data (ASCII BIOS version, DEVICE_PDI, the 8 GPU PDIs + port map)."""
+    if gpu_pdis is None:
+        gpu_pdis = [bytes([n] * 8) for n in range(1, 9)]
     out = [tlv(_SWITCH_IDS["VBIOS_VERSION"], bios_version.encode())]
     for name, value in (("PROJECT", project), ("PROJECT_SKU", project_sku),
                         ("CHIP_SKU", chip_sku)):  # fmt: skip

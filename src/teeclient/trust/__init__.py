@@ -54,7 +54,7 @@ class _Shipped:
 
 
 # Every file of vendor roots shipped in teeclient/trust/data (provenance: data/*/SOURCES.md).
-_SHIPPED: tuple[_Shipped, ...] = tuple(
+_SHIPPED: tuple[_Shipped, ...] = tuple(  # noqa: RUF005
     _Shipped(
         f"amd/{product}_{kind}_ark.pem",
         f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"

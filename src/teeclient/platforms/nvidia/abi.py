@@ -434,8 +434,10 @@ def parse_request(data: bytes) -> MeasurementRequest:
     if not param1 & 0x01:
         raise _fail("GET_MEASUREMENTS did not request a signature", field="request.Param1",
                     offset=2, expected="bit 0 set", actual=f"{param1:#04x}")  # fmt: skip
-    return MeasurementRequest(raw=bytes(data), version=data[0], code=data[1], param1=param1,
-                              param2=data[3], nonce=bytes(data[4:36]), slot_id=data[36])  # fmt: skip
+    return MeasurementRequest(
+        raw=bytes(data), version=data[0], code=data[1], param1=param1, param2=data[3],
+        nonce=bytes(data[4:36]), slot_id=data[36],
+    )  # fmt: skip
 
 
 def parse_response(data: bytes, kind: DeviceKind, *, base_offset: int = REQUEST_SIZE) -> (

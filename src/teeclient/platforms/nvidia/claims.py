@@ -230,8 +230,11 @@ class GpuClaims(_DeviceClaims):
             f"driver {self.driver_version}, VBIOS {self.vbios_version}, mode "
             f"{self.mode.value if self.mode else '-'}, {fwid}",
             f"measurements {self.measurements.result.value}"
-            + (f" ({len(self.measurements.mismatches)} mismatch(es))"
-               if self.measurements.mismatches else ""),  # fmt: skip
+            + (
+                f" ({len(self.measurements.mismatches)} mismatch(es))"
+                if self.measurements.mismatches
+                else ""
+            ),
         ]
 
     def to_dict(self) -> dict[str, object]:

@@ -125,7 +125,7 @@ def looks_like_nvidia(data: bytes) -> bool:
             return _json_shape(json.loads(data)) is not None
         except (ValueError, UnicodeDecodeError, RecursionError):
             return False
-    return head[:1] in (b"1",) and _hex_report(data[:1 << 20]) is not None
+    return head[:1] in (b"1",) and _hex_report(data[: 1 << 20]) is not None
 
 
 def _b64(value: object, field: str) -> bytes:

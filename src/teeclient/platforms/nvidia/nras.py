@@ -115,12 +115,16 @@ class Jwk:
                 raw = base64.b64decode(item, validate=True)
                 certs.append(load_certificate(raw, role=f"x5c[{i}]", platform=PLATFORM))
             except (binascii.Error, ValueError, ParseError) as exc:
-                raise NrasKeyError("x5c entry is not a base64 DER certificate",
-                                   platform=PLATFORM, field=f"jwks.{kid}.x5c[{i}]") from exc
+                raise NrasKeyError(
+                    "x5c entry is not a base64 DER certificate",
+                    platform=PLATFORM,
+                    field=f"jwks.{kid}.x5c[{i}]",
+                ) from exc
         if certs:
             spki = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-            leaf = certs[0].public_key().public_bytes(Encoding.DER,
-                                                      PublicFormat.SubjectPublicKeyInfo)
+            leaf = (
+                certs[0].public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+            )
             if not hmac.compare_digest(spki, leaf):
                 raise NrasKeyError("JWK x/y differ from the x5c leaf certificate's key",
                                    platform=PLATFORM, field=f"jwks.{kid}.x5c[0]")  # fmt: skip
@@ -280,8 +284,12 @@ def _decode(
     except jwt.PyJWTError as exc:
         raise _fail(f"NRAS token rejected: {exc}", field=label) from exc
     if claims.get("iss") not in issuers:
-        raise _fail("NRAS token has an unexpected issuer", field=f"{label}.iss",
-                    expected=" or ".join(sorted(issuers)), actual=str(claims.get("iss")))
+        raise _fail(
+            "NRAS token has an unexpected issuer",
+            field=f"{label}.iss",
+            expected=" or ".join(sorted(issuers)),
+            actual=str(claims.get("iss")),
+        )
     stamp = now.timestamp()
     times = {}
     for name in ("iat", "nbf", "exp"):
@@ -372,9 +380,13 @@ def verify_detached_eat(
               and hmac.compare_digest(entry[1][1].lower().encode(),
                                       digest.hexdigest().encode()))  # fmt: skip
         if not ok:
-            raise NrasClaimsError("NRAS submods digest does not match the device token",
-                                  platform=PLATFORM, field=f"nras.submods.{name}",
-                                  expected=digest.hexdigest(), actual=str(entry)[:120])
+            raise NrasClaimsError(
+                "NRAS submods digest does not match the device token",
+                platform=PLATFORM,
+                field=f"nras.submods.{name}",
+                expected=digest.hexdigest(),
+                actual=str(entry)[:120],
+            )
         claims, _ = _decode(token, f"nras.{name}", keys=keys, issuers=allowed, now=now,
                             skew=skew, x5c_roots=x5c_roots)  # fmt: skip
         if not hmac.compare_digest(str(claims.get("eat_nonce")).lower().encode(),

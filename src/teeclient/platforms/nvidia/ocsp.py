@@ -234,7 +234,8 @@ def _responder_matches(resp: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
         return resp.responder_name == cert.subject
     key_hash = resp.responder_key_hash
     return key_hash is not None and hmac.compare_digest(
-        key_hash, hashlib.sha1(_spk_bits(cert)).digest()  # noqa: S324 - RFC 6960 KeyHash
+        key_hash,
+        hashlib.sha1(_spk_bits(cert)).digest(),  # noqa: S324 - RFC 6960 KeyHash
     )
 
 
@@ -383,9 +384,11 @@ def check_certificate(
             if single.serial_number != serial:
                 continue
             expected = _certid_hashes(issuer, single.hash_algorithm.name)
-            if expected is not None and hmac.compare_digest(
-                single.issuer_name_hash, expected[0]
-            ) and hmac.compare_digest(single.issuer_key_hash, expected[1]):
+            if (
+                expected is not None
+                and hmac.compare_digest(single.issuer_name_hash, expected[0])
+                and hmac.compare_digest(single.issuer_key_hash, expected[1])
+            ):
                 matches.append((response, single))
             else:
                 foreign += 1
@@ -471,7 +474,9 @@ def describe_response(data: bytes, *, source: str) -> dict[str, object]:
             }
             for s in resp.responses
         ],
-        "nonce": next((e.value.nonce.hex() for e in resp.extensions
-                       if isinstance(e.value, x509.OCSPNonce)), None),  # fmt: skip
+        "nonce": next(
+            (e.value.nonce.hex() for e in resp.extensions if isinstance(e.value, x509.OCSPNonce)),
+            None,
+        ),
         "verified": False,
     }

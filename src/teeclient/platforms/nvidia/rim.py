@@ -31,7 +31,6 @@ from datetime import datetime
 
 from cryptography import x509
 from lxml import etree
-from signxml import SignatureConfiguration, XMLVerifier
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import (
     InvalidCertificate,
@@ -40,6 +39,7 @@ from signxml.exceptions import (
     InvalidSignature,
     SignXMLException,
 )
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from teeclient._time import iso
 from teeclient._x509 import (
@@ -127,7 +127,7 @@ class RimEntry:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifiedRim:
-    """A RIM whose signature, signer chain (and supplied OCSP answers) verified at ``verified_at``."""
+    """A RIM whose signature, signer chain and supplied OCSP answers verified at a time."""
 
     sha256: str
     source: str
@@ -216,8 +216,10 @@ def parse_service_response(data: bytes, *, source: str) -> tuple[str, bytes]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise RimMalformedError("RIM service answer is not JSON", platform=PLATFORM,
                                 field=source) from exc  # fmt: skip
-    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(
-        doc.get("rim"), str
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("id"), str)
+        or not isinstance(doc.get("rim"), str)
     ):
         raise RimMalformedError("RIM service answer lacks 'id' or 'rim'", platform=PLATFORM,
                                 field=source)  # fmt: skip

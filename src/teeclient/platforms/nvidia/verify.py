@@ -188,8 +188,15 @@ def _ocsp_chain(
     issuers = (device[2], device[3], chain.root)
     roles = ("brom", "provisioner_ica", "identity")
     return tuple(
-        ocsp.check_certificate(device[i + 1], issuers[i], responses, role=f"{label}.{roles[i]}",
-                               now=now, nonce=nonce, memo=trust.memo)  # fmt: skip
+        ocsp.check_certificate(
+            device[i + 1],
+            issuers[i],
+            responses,
+            role=f"{label}.{roles[i]}",
+            now=now,
+            nonce=nonce,
+            memo=trust.memo,
+        )
         for i in range(3)
     )
 
@@ -339,8 +346,11 @@ def verify_device(
     # 10–14: RIM ids from signed fields, selection, versions, comparison.
     ids_known = None not in (project, project_sku, chip_sku, vbios)
     if kind is DeviceKind.SWITCH:
-        switch_id = rim.switch_rim_id(project or "", project_sku or "", chip_sku or "",
-                                      vbios or "") if ids_known else "NV_SWITCH_BIOS_?"
+        switch_id = (
+            rim.switch_rim_id(project or "", project_sku or "", chip_sku or "", vbios or "")
+            if ids_known
+            else "NV_SWITCH_BIOS_?"
+        )
         switch_rim = _select_rim(rims, kind=RimKind.SWITCH_BIOS, rim_id=switch_id,
                                  version=vbios, chip="LS10")  # fmt: skip
         measurements = _compare(report, [(RimKind.SWITCH_BIOS, switch_id, switch_rim)], None)
@@ -375,7 +385,7 @@ def verify_device(
     ppcie = opaque.byte("PROTECTED_PCIE_STATUS")
     return GpuClaims(
         **common,
-        oemid=(driver_rim or vbios_rim).manufacturer_id if (driver_rim or vbios_rim) else None,
+        oemid=next((r.manufacturer_id for r in (driver_rim, vbios_rim) if r is not None), None),
         measurements=measurements,
         rim_ids=(("driver", driver_id), ("vbios", vbios_id)),
         driver_version=driver,
@@ -418,7 +428,9 @@ def _topology(gpus: Sequence[GpuClaims], switches: Sequence[SwitchClaims]) -> To
                           switch_pdis_seen_by_gpus=tuple(sorted(common)))  # fmt: skip
 
 
-def _nras_device(name: str, claims: Any, index: int, nonce_checked: bool) -> GpuClaims | SwitchClaims:
+def _nras_device(
+    name: str, claims: Any, index: int, nonce_checked: bool
+) -> GpuClaims | SwitchClaims:
     hwmodel = str(claims.get("hwmodel", ""))
     arch = certs.arch_from_chip(hwmodel.split(" ", 1)[0]) if hwmodel else None
     if arch is None:
@@ -428,7 +440,8 @@ def _nras_device(name: str, claims: Any, index: int, nonce_checked: bool) -> Gpu
                               field=f"nras.{name}.hwmodel", actual=hwmodel)  # fmt: skip
     ok = claims.get("measres") == "success" and "x-nvidia-error-details" not in claims
     measurements = MeasurementClaims(
-        result=MeasurementResult.SUCCESS if ok else MeasurementResult.FAIL)
+        result=MeasurementResult.SUCCESS if ok else MeasurementResult.FAIL
+    )
     prefix = "x-nvidia-switch" if arch.is_switch else "x-nvidia-gpu"
     common: dict[str, Any] = {
         "index": index, "source": ClaimsSource.NRAS, "arch": arch,
@@ -508,10 +521,13 @@ def verify(
     switches = [c for c in local if isinstance(c, SwitchClaims)]
     modes = {g.mode for g in gpus}
     if len(modes) > 1:
-        raise NvidiaDeviceSetError("GPUs of one node report different modes (no SPT/MPT/PPCIE "
-                                   "mix)", platform=PLATFORM, field="FEATURE_FLAG",
-                                   expected="one mode",
-                                   actual=", ".join(sorted(m.value for m in modes if m)))
+        raise NvidiaDeviceSetError(
+            "GPUs of one node report different modes (no SPT/MPT/PPCIE mix)",
+            platform=PLATFORM,
+            field="FEATURE_FLAG",
+            expected="one mode",
+            actual=", ".join(sorted(m.value for m in modes if m)),
+        )
     sources = {ClaimsSource.LOCAL} if local else set()
     nras_result: NrasResult | None = None
     agree: bool | None = None
@@ -527,9 +543,12 @@ def verify(
             ev.nras, keys=keys, now=now, nonce=token_nonce, issuers=nras_issuers,
             x5c_roots=nras_x5c_roots, expected_count=len(local) or None)  # fmt: skip
         sources.add(ClaimsSource.NRAS)
-        remote = [_nras_device(name, claims, i, nonce_checked)
-                  for i, (name, claims) in enumerate(sorted(nras_result.devices.items(),
-                                                            key=lambda kv: _submod_key(kv[0])))]
+        remote = [
+            _nras_device(name, claims, i, nonce_checked)
+            for i, (name, claims) in enumerate(
+                sorted(nras_result.devices.items(), key=lambda kv: _submod_key(kv[0]))
+            )
+        ]
         if local:
             agree = len(remote) == len(local) and all(
                 r.ueid == c.ueid and r.vbios_version == c.vbios_version

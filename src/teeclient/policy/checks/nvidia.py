@@ -112,9 +112,13 @@ def _judge_one(check: OcspCheck, setting: NvidiaOcspSetting, now: datetime,
     name = check.role.rsplit(".", 1)[-1]
     if check.status is OcspStatus.MISSING:
         return "missing", f"{name}: no OCSP answer"
-    assert check.this_update is not None and check.next_update is not None
+    assert check.this_update is not None
+    assert check.next_update is not None
     if check.this_update > now + OCSP_SKEW:
-        return "fail", f"{name}: answer issued after the verification time ({iso(check.this_update)})"
+        return (
+            "fail",
+            f"{name}: answer issued after the verification time ({iso(check.this_update)})",
+        )
     outcome, notes = "pass", []
     if now > check.next_update:
         late = now - check.next_update
@@ -136,7 +140,11 @@ def _judge_one(check: OcspCheck, setting: NvidiaOcspSetting, now: datetime,
             return "warn", f"{name}: on certificateHold (allowed by allow_certificate_hold)"
         return "fail", f"{name}: revoked (certificateHold)"
     when = check.revocation_time
-    if setting.revoked_grace is not None and when is not None and now <= when + setting.revoked_grace:
+    if (
+        setting.revoked_grace is not None
+        and when is not None
+        and now <= when + setting.revoked_grace
+    ):
         return "warn", f"{name}: revoked at {iso(when)}, within revoked_grace"
     return "fail", f"{name}: REVOKED ({check.revocation_reason}) at {iso(when) if when else '?'}"
 
@@ -156,16 +164,26 @@ def _ocsp(rec: Recorder, check_id: str, label: str, chain: CertChainClaims | Non
     actual = ", ".join(f"{c.role.rsplit('.', 1)[-1]}={c.status.value}" for c in chain.ocsp)
     missing = "missing" in outcomes
     if missing and setting.mode is not RevocationMode.IF_PRESENT:
-        rec.verdict(check_id, False, expected=str(setting), actual=actual, passed="",
-                    failed=f"{label}: OCSP answers are required and missing ({message})")
+        rec.verdict(
+            check_id,
+            False,
+            expected=str(setting),
+            actual=actual,
+            passed="",
+            failed=f"{label}: OCSP answers are required and missing ({message})",
+        )
         return
     if "fail" in outcomes:
         rec.verdict(check_id, False, expected=str(setting), actual=actual, passed="",
                     failed=f"{label}: {message}")  # fmt: skip
         return
     if outcomes == {"missing"}:
-        rec.skip(check_id, f"NOT CHECKED: no OCSP answers were supplied for the {label} "
-                 "(nvidia_ocsp = if-present); revocation is unknown", actual=actual)
+        rec.skip(
+            check_id,
+            f"NOT CHECKED: no OCSP answers were supplied for the {label} "
+            "(nvidia_ocsp = if-present); revocation is unknown",
+            actual=actual,
+        )
         return
     if "warn" in outcomes or missing:
         rec.warn(check_id, expected=str(setting), actual=actual, message=f"{label}: {message}")
@@ -193,11 +211,13 @@ def _measurements(rec: Recorder, check_id: str, m: MeasurementClaims, required: 
                     failed="driver and VBIOS RIMs both define index(es) "
                     + ", ".join(str(i) for i in m.conflicts))  # fmt: skip
         return
-    refused = [x for x in m.mismatches if not (x.index in allowed
-                                               or (x.nvdec0_skippable and allow_nvdec0))]
+    refused = [
+        x for x in m.mismatches if not (x.index in allowed or (x.nvdec0_skippable and allow_nvdec0))
+    ]
     tolerated = [x for x in m.mismatches if x not in refused]
-    actual = (f"{len(m.compared)} compared, {len(m.mismatches)} mismatch(es)"
-              + (f" at {', '.join(str(x.index) for x in m.mismatches)}" if m.mismatches else ""))
+    actual = f"{len(m.compared)} compared, {len(m.mismatches)} mismatch(es)" + (
+        f" at {', '.join(str(x.index) for x in m.mismatches)}" if m.mismatches else ""
+    )
     if refused:
         rec.verdict(check_id, False, expected="success", actual=actual, passed="",
                     failed="measurement mismatch at index(es) "
@@ -221,9 +241,14 @@ def _fwid(rec: Recorder, check_id: str, claims: GpuClaims | SwitchClaims, requir
         return
     actual = "match" if match else ("absent in the report" if claims.fwid is None
                                     else "absent in the certificate")  # fmt: skip
-    rec.verdict(check_id, match is True, expected="present and equal", actual=actual,
-                passed="report FWID equals the leaf certificate FWID",
-                failed="no FWID to compare (old driver?); set require_fwid = false to accept")
+    rec.verdict(
+        check_id,
+        match is True,
+        expected="present and equal",
+        actual=actual,
+        passed="report FWID equals the leaf certificate FWID",
+        failed="no FWID to compare (old driver?); set require_fwid = false to accept",
+    )
 
 
 _NRAS_TRUE = ("arch-check", "attestation-report-parsed", "attestation-report-nonce-match",
@@ -245,8 +270,11 @@ def _nras(rec: Recorder, check_id: str, claims: GpuClaims | SwitchClaims,
             if value.get("x-nvidia-cert-status") != "valid":
                 problems.append(f"{key} status {value.get('x-nvidia-cert-status')}")
             status = value.get("x-nvidia-cert-ocsp-status")
-            ok = status == "good" or (status == "unknown" and setting.allow_unknown) or (
-                setting.mode is RevocationMode.OFF)
+            ok = (
+                status == "good"
+                or (status == "unknown" and setting.allow_unknown)
+                or (setting.mode is RevocationMode.OFF)
+            )
             if not ok:
                 problems.append(f"{key} ocsp {status}")
         if key.endswith("-version-match") and value is not True:
@@ -292,8 +320,11 @@ def check_gpu(claims: GpuClaims, rule: NvidiaGpuRule, policy: Policy, now: datet
     _measurements(rec, "nvidia_gpu.measurements", claims.measurements, rule.require_measurements,
                   rule.allowed_mismatch_indices, rule.allow_nvdec0_skip)  # fmt: skip
     if rule.protected_pcie is None:
-        rec.skip("nvidia_gpu.protected_pcie", "PROTECTED_PCIE_STATUS is not constrained",
-                 actual=None if claims.protected_pcie is None else claims.protected_pcie)
+        rec.skip(
+            "nvidia_gpu.protected_pcie",
+            "PROTECTED_PCIE_STATUS is not constrained",
+            actual=None if claims.protected_pcie is None else claims.protected_pcie,
+        )
     else:
         rec.verdict("nvidia_gpu.protected_pcie", claims.protected_pcie is rule.protected_pcie,
                     expected=rule.protected_pcie, actual=claims.protected_pcie,
@@ -302,8 +333,10 @@ def check_gpu(claims: GpuClaims, rule: NvidiaGpuRule, policy: Policy, now: datet
     local = claims.source is ClaimsSource.LOCAL
     _ocsp(rec, "nvidia_gpu.ocsp.device_chain", "device chain", claims.device_chain, setting,
           policy, now)  # fmt: skip
-    for attr, check_id, label in (("driver_rim", "nvidia_gpu.ocsp.driver_rim", "driver RIM chain"),
-                                  ("vbios_rim", "nvidia_gpu.ocsp.vbios_rim", "VBIOS RIM chain")):
+    for attr, check_id, label in (
+        ("driver_rim", "nvidia_gpu.ocsp.driver_rim", "driver RIM chain"),
+        ("vbios_rim", "nvidia_gpu.ocsp.vbios_rim", "VBIOS RIM chain"),
+    ):
         r = getattr(claims, attr)
         if r is None and local and rule.require_measurements:
             rec.skip(check_id, f"{label}: no RIM (see nvidia_gpu.measurements)")
@@ -332,8 +365,15 @@ def check_switch(claims: SwitchClaims, rule: NvidiaSwitchRule, policy: Policy, n
     if claims.switch_rim is None and claims.source is ClaimsSource.LOCAL:
         rec.skip("nvidia_switch.ocsp.switch_rim", "no switch RIM (see nvidia_switch.measurements)")
     else:
-        _ocsp(rec, "nvidia_switch.ocsp.switch_rim", "switch RIM chain",
-              claims.switch_rim.chain if claims.switch_rim else None, setting, policy, now)
+        _ocsp(
+            rec,
+            "nvidia_switch.ocsp.switch_rim",
+            "switch RIM chain",
+            claims.switch_rim.chain if claims.switch_rim else None,
+            setting,
+            policy,
+            now,
+        )
     _nras(rec, "nvidia_switch.nras", claims, setting)
     return rec
 
@@ -375,10 +415,12 @@ def check_node(claims: NvidiaNodeClaims, rule: GpuNodeRule, policy: Policy, now:
     sources = sorted(s.value for s in claims.sources)
     if rule.verifier == "both":
         ok = claims.sources == {ClaimsSource.LOCAL, ClaimsSource.NRAS} and bool(
-            claims.local_nras_agree)
+            claims.local_nras_agree
+        )
     else:
         ok = claims.sources == {ClaimsSource(rule.verifier)} or (
-            rule.verifier == "local" and ClaimsSource.LOCAL in claims.sources)
+            rule.verifier == "local" and ClaimsSource.LOCAL in claims.sources
+        )
     rec.verdict("gpu.verifier", ok, expected=rule.verifier, actual=", ".join(sources) + (
         "" if claims.local_nras_agree is None else
         f" (local and NRAS {'agree' if claims.local_nras_agree else 'DISAGREE'})"),

@@ -275,9 +275,7 @@ class GpuNodeRule:
     require_distinct_devices: bool = policy_field(
         Boolean(), "no device may appear twice (same ueid)", default=True
     )
-    nras_issuer: str = policy_field(
-        Text(), "accepted NRAS token issuer", default=NRAS_ISSUER
-    )
+    nras_issuer: str = policy_field(Text(), "accepted NRAS token issuer", default=NRAS_ISSUER)
     warn_only: frozenset[str] = policy_field(
         warn_only_field_type("gpu"), "check ids that report 'warn' instead of 'fail'",
         default=frozenset(),

@@ -162,7 +162,8 @@ def _issue(
                                         critical=True)  # fmt: skip
     issuer_pub = (issuer.key if issuer else key).public_key()
     builder = builder.add_extension(
-        x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_pub), critical=False)
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_pub), critical=False
+    )
     usages = ov.eku if ov.eku is not None else eku
     if usages:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(usages)), critical=False)
@@ -239,7 +240,8 @@ class NvidiaPki:
                             not_after=datetime(2053, 3, 8, tzinfo=UTC),
                             ov=o("corim_root"))  # fmt: skip
         l2 = _issue(subject=_name(f"NVIDIA Reference Value {ident_chip} CA"), issuer=corim_root,
-                    key=_new_key(), serial=0xC2, ca=True, not_before=datetime(2023, 5, 1, tzinfo=UTC),
+                    key=_new_key(), serial=0xC2, ca=True,
+                    not_before=datetime(2023, 5, 1, tzinfo=UTC),
                     not_after=datetime(2043, 5, 1, tzinfo=UTC), ov=o("rim_l2"))  # fmt: skip
         l3 = _issue(subject=_name(f"NVIDIA Reference Value L3 {ident_chip} 002"), issuer=l2,
                     key=_new_key(), serial=0xC3, ca=True,
@@ -249,8 +251,14 @@ class NvidiaPki:
                     ca=False, not_before=datetime(2024, 1, 1, tzinfo=UTC),
                     not_after=rim_signer_not_after, ov=o("rim_l4"))  # fmt: skip
         responders: dict[str, IssuedCert] = {}
-        for role, issuer in (("root", root), ("identity", identity), ("ica", ica),
-                             ("corim_root", corim_root), ("rim_l2", l2), ("rim_l3", l3)):
+        for role, issuer in (
+            ("root", root),
+            ("identity", identity),
+            ("ica", ica),
+            ("corim_root", corim_root),
+            ("rim_l2", l2),
+            ("rim_l3", l3),
+        ):
             responders[role] = _issue(
                 subject=_name(f"NVIDIA OCSP Responder {role}"), issuer=issuer, key=_new_key(),
                 serial=0x0C5000 + len(responders), ca=False,
@@ -266,8 +274,9 @@ class NvidiaPki:
         """A store in which this PKI's roots are the NVIDIA anchors (explicitly)."""
         store = base if base is not None else TrustStore.empty()
         source = "teeclient.testing generated NVIDIA PKI"
-        return (store.with_anchor("nvidia.device.root", [self.root.cert], source=source)
-                .with_anchor("nvidia.corim.root", [self.corim_root.cert], source=source))
+        return store.with_anchor("nvidia.device.root", [self.root.cert], source=source).with_anchor(
+            "nvidia.corim.root", [self.corim_root.cert], source=source
+        )
 
     def issue_device(
         self,
@@ -283,7 +292,8 @@ class NvidiaPki:
         unit = "FSP" if self.chip == "LS_10" else "GSP"
         brom_ov, leaf_ov = brom or NvCertOverrides(), leaf or NvCertOverrides()
         brom_cert = _issue(subject=_name(f"{self.chip} A01 {unit} BROM", serial=f"{serial:X}"[:14]),
-                           issuer=self.ica, key=_new_key(), serial=(serial % (1 << 80)) + (1 << 80), ca=True,
+                           issuer=self.ica, key=_new_key(),
+                           serial=(serial % (1 << 80)) + (1 << 80), ca=True,
                            not_before=datetime(2020, 10, 17, tzinfo=UTC), not_after=_FAR,
                            ov=brom_ov)  # fmt: skip
         key = _new_key()
@@ -370,8 +380,8 @@ class NvidiaPki:
                  chain: Sequence[x509.Certificate] | None = None) -> bytes:  # fmt: skip
         """A SWID RIM with an enveloped XML-DSig exactly as NVIDIA signs them (signxml)."""
         from lxml import etree
-        from signxml import XMLSigner
         from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+        from signxml.signer import XMLSigner
 
         root = etree.fromstring(build_rim_xml(spec))
         key = (signer or self.rim_l4).key
@@ -416,4 +426,3 @@ def build_rim_xml(spec: RimSpec) -> bytes:
                      'size="48"/>')  # fmt: skip
     lines += ["</ns0:Payload>", "</SoftwareIdentity>"]
     return "\n".join(lines).encode()
-
