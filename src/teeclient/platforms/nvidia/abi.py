@@ -490,15 +490,18 @@ def parse_response(data: bytes, kind: DeviceKind, *, base_offset: int = REQUEST_
 
 
 def _parse_blocks(record: bytes, count: int, base: int) -> tuple[MeasurementBlock, ...]:
-    r = Reader(record, platform=PLATFORM, structure="measurement record")
     blocks: list[MeasurementBlock] = []
     seen: set[int] = set()
     pos = 0
-    while pos < len(record):
+    total = len(record)
+    while pos < total:
         at = base + pos
-        index = r.u8(pos, "MeasurementBlock.Index")
-        spec = r.u8(pos + 1, "MeasurementBlock.MeasurementSpecification")
-        size = r.u16(pos + 2, "MeasurementBlock.MeasurementSize")
+        if pos + 7 > total:
+            raise _fail("measurement block header runs past the record",
+                        field="MeasurementBlock", offset=at, expected="7 header bytes",
+                        actual=f"{total - pos} bytes")  # fmt: skip
+        index, spec = record[pos], record[pos + 1]
+        size = record[pos + 2] | record[pos + 3] << 8
         if spec != DMTF_MEASUREMENT_SPEC:
             raise _fail("measurement block is not in DMTF format",
                         field="MeasurementBlock.MeasurementSpecification", offset=at + 1,
@@ -508,13 +511,17 @@ def _parse_blocks(record: bytes, count: int, base: int) -> tuple[MeasurementBloc
                         field="MeasurementBlock.Index", offset=at, expected="unique, 1..255",
                         actual=index)  # fmt: skip
         seen.add(index)
-        value_type = r.u8(pos + 4, "MeasurementBlock.DMTFSpecMeasurementValueType")
-        value_size = r.u16(pos + 5, "MeasurementBlock.DMTFSpecMeasurementValueSize")
+        value_type = record[pos + 4]
+        value_size = record[pos + 5] | record[pos + 6] << 8
         if size != 3 + value_size:
             raise _fail("MeasurementSize does not equal 3 + DMTFSpecMeasurementValueSize",
                         field="MeasurementBlock.MeasurementSize", offset=at + 2,
                         expected=3 + value_size, actual=size)  # fmt: skip
-        value = r.bytes(pos + 7, value_size, "MeasurementBlock.value")
+        if pos + 7 + value_size > total:
+            raise _fail("measurement value runs past the record", field="MeasurementBlock.value",
+                        offset=at + 7, expected=f"{value_size} bytes",
+                        actual=f"{total - pos - 7} bytes")  # fmt: skip
+        value = record[pos + 7 : pos + 7 + value_size]
         blocks.append(MeasurementBlock(index=index, spec=spec, value_type=value_type,
                                        value=value, offset=at + 7))  # fmt: skip
         pos += 4 + size

@@ -379,11 +379,19 @@ def check_certificate(
     subject = cert.subject.rfc4514_string()
     matches: list[tuple[OcspResponse, ocsp.OCSPSingleResponse]] = []
     foreign = 0
+    hashes_by_algorithm: dict[str, tuple[bytes, bytes] | None] = {}
     for response in responses:
         for single in response.parsed.responses:
             if single.serial_number != serial:
                 continue
-            expected = _certid_hashes(issuer, single.hash_algorithm.name)
+            try:
+                algorithm = single.hash_algorithm.name
+            except UnsupportedAlgorithm:
+                foreign += 1
+                continue
+            if algorithm not in hashes_by_algorithm:
+                hashes_by_algorithm[algorithm] = _certid_hashes(issuer, algorithm)
+            expected = hashes_by_algorithm[algorithm]
             if (
                 expected is not None
                 and hmac.compare_digest(single.issuer_name_hash, expected[0])

@@ -174,6 +174,8 @@ def _chain_for(dev: DeviceEvidence, extra: NvidiaCollateral, signed: bytes,
             expected="a PEM chain of 5 certificates (--collateral chain.pem)",
             actual=f"{len(extra.chains)} PEM item(s)",
         )
+    if len(candidates) == 1:
+        return candidates[0]
     for chain in candidates:
         if _signs(chain, signed, signature):
             return chain
