@@ -11,10 +11,11 @@
     │   ├── ParseError                 *.malformed, *.unsupported_*
     │   ├── SignatureError             *.signature_invalid
     │   ├── ChainError                 chain.*  (untrusted, expired, revoked, bad extensions)
-    │   ├── EndorsementError           snp.tcb_mismatch, snp.chip_id_mismatch, ...
+    │   ├── EndorsementError           snp.tcb_mismatch, snp.chip_id_mismatch, nvidia.fwid_mismatch
     │   ├── BindingError               binding.*
     │   └── FreshnessError             freshness.*
     ├── CollateralError                (exit 4) collateral missing, stale or not authentic
+    │   └── (nvidia.rim_*, nvidia.ocsp_*) NVIDIA RIMs and OCSP responses
     ├── TransportError                 transport.*
     └── AttestationRejected            (exit 1) verified, but the policy said no
 
@@ -53,6 +54,23 @@ __all__ = [
     "FreshnessError",
     "InputError",
     "MalformedCertificateError",
+    "NrasClaimsError",
+    "NrasKeyError",
+    "NrasNonceError",
+    "NrasTokenError",
+    "NvidiaArchMismatchError",
+    "NvidiaDeviceSetError",
+    "NvidiaFwidMismatchError",
+    "NvidiaNonceMismatchError",
+    "NvidiaSignatureError",
+    "NvidiaUnsupportedOpaqueError",
+    "OcspCertIdMismatchError",
+    "OcspError",
+    "OcspMalformedError",
+    "OcspNonceMismatchError",
+    "OcspResponderError",
+    "OcspResponderExpiredError",
+    "OcspSignatureError",
     "ParseError",
     "PolicyError",
     "PolicySyntaxError",
@@ -60,6 +78,14 @@ __all__ = [
     "PolicyUnknownKeyError",
     "PolicyValueError",
     "ProductRequiredError",
+    "RimAlgorithmError",
+    "RimCertificateExpiredError",
+    "RimChainError",
+    "RimDigestError",
+    "RimError",
+    "RimMalformedError",
+    "RimMismatchError",
+    "RimSignatureError",
     "SignatureError",
     "SnpChipIdMismatchError",
     "SnpEndorsementMismatchError",
@@ -249,6 +275,18 @@ class SignatureError(EvidenceError):
     code = "evidence.signature_invalid"
 
 
+class NvidiaUnsupportedOpaqueError(UnsupportedFormatError):
+    """NVIDIA SPDM opaque data uses the versioned ``NVDAOD`` layout, not supported yet."""
+
+    code = "nvidia.unsupported_opaque_format"
+
+
+class NvidiaSignatureError(SignatureError):
+    """An NVIDIA GPU/NVSwitch SPDM report signature does not verify with the device leaf key."""
+
+    code = "nvidia.signature_invalid"
+
+
 class SnpSignatureError(SignatureError):
     """The SEV-SNP report signature does not verify with the VCEK/VLEK."""
 
@@ -345,10 +383,34 @@ class SnpProductMismatchError(EvidenceError):
     code = "snp.product_mismatch"
 
 
+class NvidiaFwidMismatchError(EndorsementError):
+    """The FWID in the device leaf certificate does not equal the report's FWID field."""
+
+    code = "nvidia.fwid_mismatch"
+
+
+class NvidiaArchMismatchError(EndorsementError):
+    """The device architecture (chain, CHIP_INFO, declared arch) is inconsistent."""
+
+    code = "nvidia.arch_mismatch"
+
+
+class NvidiaDeviceSetError(EvidenceError):
+    """A set of NVIDIA devices is inconsistent (mixed modes, duplicates, different nonces)."""
+
+    code = "nvidia.device_set_inconsistent"
+
+
 class BindingError(EvidenceError):
     """Evidence does not bind the expected nonce or keys."""
 
     code = "binding.mismatch"
+
+
+class NvidiaNonceMismatchError(BindingError):
+    """The SPDM request nonce of an NVIDIA report differs from the caller's nonce."""
+
+    code = "nvidia.nonce_mismatch"
 
 
 class FreshnessError(EvidenceError):
@@ -400,6 +462,120 @@ class CollateralStaleError(CollateralError):
     """A collateral item is outside its validity window at the verification time."""
 
     code = "collateral.stale"
+
+
+class OcspError(CollateralError):
+    """An NVIDIA OCSP response cannot be used."""
+
+    code = "nvidia.ocsp_invalid"
+
+
+class OcspMalformedError(OcspError):
+    """An OCSP response is not a well-formed, successful BasicOCSPResponse."""
+
+    code = "nvidia.ocsp_malformed"
+
+
+class OcspSignatureError(OcspError):
+    """An OCSP response signature does not verify under its responder's key."""
+
+    code = "nvidia.ocsp_signature_invalid"
+
+
+class OcspResponderError(OcspError):
+    """The OCSP responder is not the issuer nor an OCSPSigning delegate issued by it."""
+
+    code = "nvidia.ocsp_responder_unauthorized"
+
+
+class OcspResponderExpiredError(OcspError):
+    """The OCSP responder certificate is outside its validity at the verification time."""
+
+    code = "nvidia.ocsp_responder_expired"
+
+
+class OcspCertIdMismatchError(OcspError):
+    """An OCSP single response names the certificate's serial with another issuer CertID."""
+
+    code = "nvidia.ocsp_certid_mismatch"
+
+
+class OcspNonceMismatchError(OcspError):
+    """A nonce was sent and the OCSP response does not echo it in responseExtensions."""
+
+    code = "nvidia.ocsp_nonce_mismatch"
+
+
+class RimError(CollateralError):
+    """An NVIDIA reference integrity manifest (RIM) cannot be used."""
+
+    code = "nvidia.rim_invalid"
+
+
+class RimMalformedError(RimError):
+    """A RIM is not a well-formed SWID tag (or has a DOCTYPE, entities, bad values)."""
+
+    code = "nvidia.rim_malformed"
+
+
+class RimAlgorithmError(RimError):
+    """A RIM signature uses other algorithms, transforms or references than NVIDIA's."""
+
+    code = "nvidia.rim_unsupported_signature"
+
+
+class RimDigestError(RimError):
+    """The RIM document digest does not equal the signed DigestValue (content was edited)."""
+
+    code = "nvidia.rim_digest_mismatch"
+
+
+class RimSignatureError(RimError):
+    """The RIM SignatureValue does not verify with the signer certificate's key."""
+
+    code = "nvidia.rim_signature_invalid"
+
+
+class RimChainError(RimError):
+    """The RIM signer chain does not lead to the pinned NVIDIA CoRIM signing root."""
+
+    code = "nvidia.rim_chain_invalid"
+
+
+class RimCertificateExpiredError(RimChainError):
+    """A RIM signing chain certificate is outside its validity at the verification time."""
+
+    code = "nvidia.rim_cert_expired"
+
+
+class RimMismatchError(RimError):
+    """A RIM does not belong to the device (version, chip or service id differ)."""
+
+    code = "nvidia.rim_mismatch"
+
+
+class NrasTokenError(EvidenceError):
+    """An NVIDIA NRAS attestation token (detached EAT) is malformed or fails validation."""
+
+    code = "nvidia.nras_token_invalid"
+
+
+class NrasKeyError(NrasTokenError):
+    """The NRAS token's signing key is unknown (kid not in the JWKS) or not trusted."""
+
+    code = "nvidia.nras_key_unknown"
+
+
+class NrasNonceError(NrasTokenError):
+    """An NRAS token's eat_nonce differs from the caller's nonce."""
+
+    code = "nvidia.nras_nonce_mismatch"
+
+
+class NrasClaimsError(NrasTokenError):
+    """NRAS submods, digests or counts do not match the device tokens."""
+
+    code = "nvidia.nras_submods_mismatch"
 
 
 # --- transport and policy outcome ------------------------------------------------------------

@@ -52,6 +52,9 @@ def describe(data: bytes, *, source: str, product: str | None = None) -> dict[st
     if platform is not None:
         decoded = describe_evidence(platform, data, options=VerifyOptions(product=product))
         return {"kind": f"{platform}-evidence", "sha256": digest, "content": decoded}
+    nvidia = _nvidia_collateral(data, source)
+    if nvidia is not None:
+        return {"kind": nvidia[0], "sha256": digest, "content": nvidia[1]}
     item = CollateralItem(data=data, source=source)
     kind = item.kind
     if kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE, ItemKind.CRL):
@@ -77,6 +80,18 @@ def describe(data: bytes, *, source: str, product: str | None = None) -> dict[st
     raise InputError(
         "not a file teeclient can decode",
         field=source,
-        expected="SEV-SNP report, certificate(s) or CRL",
+        expected="SEV-SNP report, NVIDIA evidence, certificate(s), CRL, NVIDIA RIM or OCSP "
+        "response",
         actual=f"{len(data)} bytes starting {data[:8].hex()}",
     )
+
+
+def _nvidia_collateral(data: bytes, source: str) -> tuple[str, dict[str, Any]] | None:
+    """NVIDIA RIMs and OCSP responses (decoded, not verified), or None."""
+    from teeclient.platforms.nvidia import ocsp, rim
+
+    if rim.looks_like_rim(data):
+        return "nvidia-rim", rim.describe_rim(data, source=source)
+    if b"-----BEGIN" not in data and ocsp.looks_like_ocsp(data):
+        return "ocsp-response", ocsp.describe_response(data, source=source)
+    return None

@@ -79,7 +79,8 @@ def _recognise(data: bytes, origin: str) -> Evidence:
         raise InputError(
             "not a kind of evidence teeclient recognises",
             field=origin,
-            expected="an SEV-SNP report (raw, extended or Azure HCL) or a teeclient bundle",
+            expected="an SEV-SNP report (raw, extended or Azure HCL), NVIDIA GPU/NVSwitch "
+            "evidence (SPDM report, nvattest/NRAS JSON, detached EAT) or a teeclient bundle",
             actual=f"{len(data)} bytes starting {data[:8].hex()}",
         )
     return Evidence(data=data, source=origin, platform=platform)
@@ -210,6 +211,7 @@ def verify_claims(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     product: str | None = None,
+    nonce: bytes | None = None,
 ) -> Claims:
     """Verify evidence cryptographically and return its claims (no policy, no fetching).
 
@@ -224,7 +226,7 @@ def verify_claims(
         collateral=_collateral(collateral),
         trust=trust if trust is not None else TrustStore.default(),
         now=now,
-        options=VerifyOptions(product=product),
+        options=VerifyOptions(product=product, nonce=nonce),
     )
 
 
@@ -239,6 +241,7 @@ def _verify_with(
     fetcher: Fetcher | None,
     settings: CollateralSettings | None,
     progress: Progress | None,
+    nonce: bytes | None = None,
 ) -> tuple[Appraisal, Gathered]:
     gathered = Gathered(items=(), unavailable=())
     if fetcher is not None:
@@ -252,7 +255,9 @@ def _verify_with(
             progress=progress,
         )
     everything = CollateralSet(supplied.items + gathered.items)
-    claims = verify_claims(ev, collateral=everything, trust=trust, at=now, product=product)
+    claims = verify_claims(
+        ev, collateral=everything, trust=trust, at=now, product=product, nonce=nonce
+    )
     checks = collateral_checks(everything.items, gathered.unavailable)
     return appraise([claims], policy, now, global_checks=checks), gathered
 
@@ -267,8 +272,12 @@ def verify(
     product: str | None = None,
     fetcher: Fetcher | None = None,
     settings: CollateralSettings | None = None,
+    nonce: bytes | None = None,
 ) -> Appraisal:
     """Verify evidence and appraise it against a policy (the baseline if none is given).
+
+    ``nonce`` is the 32-byte challenge the evidence must carry where the platform binds one
+    directly (NVIDIA SPDM requests).
 
     Collateral that is not supplied is fetched only through ``fetcher`` (see
     ``build_fetcher``); without one, verification is offline. Returns the Appraisal whether
@@ -291,6 +300,7 @@ def verify(
         fetcher=fetcher,
         settings=settings,
         progress=None,
+        nonce=nonce,
     )
     return appraisal
 
@@ -387,6 +397,7 @@ def verify_with_details(
     settings: CollateralSettings | None = None,
     trust: TrustStore | None = None,
     progress: Progress | None = None,
+    nonce: bytes | None = None,
 ) -> tuple[Appraisal, Gathered]:
     """``verify`` that also returns what was gathered (for bundles and the CLI)."""
     return _verify_with(
@@ -399,4 +410,5 @@ def verify_with_details(
         fetcher=fetcher,
         settings=settings,
         progress=progress,
+        nonce=nonce,
     )

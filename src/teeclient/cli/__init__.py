@@ -11,7 +11,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="teeclient",
-    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP today).",
+    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP, NVIDIA GPUs).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -42,7 +42,8 @@ def verify(
     evidence: Annotated[
         Path,
         typer.Argument(
-            help="Evidence file (SEV-SNP report: raw, extended or Azure HCL) or a bundle."
+            help="Evidence file: SEV-SNP report (raw, extended or Azure HCL), NVIDIA "
+            "GPU/NVSwitch evidence (SPDM report, nvattest/NRAS JSON, detached EAT), or a bundle."
         ),
     ],
     collateral: Annotated[
@@ -50,7 +51,8 @@ def verify(
         typer.Option(
             "--collateral",
             "-c",
-            help="Certificate, chain or CRL (PEM or DER, recognised by content). Repeatable.",
+            help="Certificate, chain, CRL, NVIDIA RIM, OCSP response, JWKS or extra device "
+            "evidence (recognised by content). Repeatable.",
         ),
     ] = None,
     product: Annotated[
@@ -91,6 +93,10 @@ def verify(
     pcs_url: PcsOpt = None,
     rim_url: RimOpt = None,
     ocsp_url: OcspOpt = None,
+    nonce: Annotated[
+        str | None,
+        typer.Option(help="Expected NVIDIA SPDM nonce (64 hex digits) the reports must carry."),
+    ] = None,
 ) -> None:
     """Verify evidence and appraise it. Exit 0 accepted, 1 rejected, 2 usage,
     3 invalid evidence, 4 collateral unavailable."""
@@ -113,6 +119,7 @@ def verify(
                 pcs_url=pcs_url,
                 rim_url=rim_url,
                 ocsp_url=ocsp_url,
+                nonce=nonce,
             )
         )
     )

@@ -33,6 +33,25 @@ class VerifyArgs:
     pcs_url: str | None
     rim_url: str | None
     ocsp_url: str | None
+    nonce: str | None = None
+
+
+def _nonce(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    value = text.strip().lower().removeprefix("0x")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise UsageError(
+            "--nonce is not 32 bytes of hex",
+            field="--nonce",
+            expected="64 hex digits",
+            actual=text,
+        )
+    return raw
 
 
 def _parse_at(at: str | None) -> datetime | None:
@@ -71,6 +90,7 @@ def run(args: VerifyArgs) -> int:
     when = None
     try:
         at = _parse_at(args.at)
+        expected_nonce = _nonce(args.nonce)
         policy = load_policy(args.policy) if args.policy is not None else load_baseline()
         loaded = load_input(args.evidence)
         supplied = CollateralSet.from_files(args.collateral)
@@ -112,6 +132,7 @@ def run(args: VerifyArgs) -> int:
             fetcher=fetcher,
             settings=settings,
             progress=Progress(enabled=not args.json_output),
+            nonce=expected_nonce,
         )
         if args.save_bundle is not None:
             bundle = make_bundle(

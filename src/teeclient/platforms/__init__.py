@@ -34,6 +34,7 @@ class VerifyOptions:
     """Per-call verification options that are not evidence, collateral or trust."""
 
     product: str | None = None  # SEV-SNP: required for version 2 reports
+    nonce: bytes | None = None  # NVIDIA: the verifier's 32-byte SPDM nonce, when known
 
 
 # platform name -> package. Each package's `verify` module defines
@@ -41,6 +42,7 @@ class VerifyOptions:
 # module defines `describe_evidence(data, *, options) -> dict` (parse only).
 PLATFORMS: dict[str, str] = {
     "sev-snp": "teeclient.platforms.sev_snp",
+    "nvidia": "teeclient.platforms.nvidia",
 }
 
 
@@ -54,7 +56,16 @@ def _is_sev_snp(data: bytes) -> bool:
     return 2 <= version <= 5 and algo == 1
 
 
-_SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (("sev-snp", _is_sev_snp),)
+def _is_nvidia(data: bytes) -> bool:
+    from teeclient.platforms.nvidia.evidence import looks_like_nvidia
+
+    return looks_like_nvidia(data)
+
+
+_SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
+    ("sev-snp", _is_sev_snp),
+    ("nvidia", _is_nvidia),
+)
 
 
 def detect_platform(data: bytes) -> str | None:

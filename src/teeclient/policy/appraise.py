@@ -30,6 +30,7 @@ Runner = Callable[..., Recorder]
 class _Section:
     attribute: str
     runner: Callable[[], Runner]
+    single: bool = False  # a plain table (e.g. [gpu]) rather than a list of alternatives
 
 
 def _snp_runner() -> Runner:
@@ -38,10 +39,34 @@ def _snp_runner() -> Runner:
     return check_alternative
 
 
+def _runner(module: str) -> Callable[[], Runner]:
+    def load() -> Runner:
+        import importlib
+
+        found: Runner = importlib.import_module(module).check_alternative
+        return found
+
+    return load
+
+
 # component kind -> the policy section that appraises it
 _SECTIONS: dict[str, _Section] = {
     "sev-snp": _Section("sev_snp", _snp_runner),
+    "nvidia-node": _Section("gpu", _runner("teeclient.policy.checks.gpu"), single=True),
+    "nvidia-gpu": _Section("nvidia_gpu", _runner("teeclient.policy.checks.nvidia_gpu")),
+    "nvidia-switch": _Section("nvidia_switch", _runner("teeclient.policy.checks.nvidia_switch")),
 }
+
+
+def _expand(claims: Sequence[Claims]) -> list[Claims]:
+    """Composite claims (an NVIDIA node) are followed by their parts (each GPU and switch)."""
+    out: list[Claims] = []
+    for c in claims:
+        out.append(c)
+        parts = getattr(c, "parts", None)
+        if callable(parts):
+            out.extend(parts())
+    return out
 
 
 def _appraise_component(
@@ -52,6 +77,8 @@ def _appraise_component(
     rules: tuple[Any, ...] | None = (
         getattr(policy, section.attribute) if section is not None else None
     )
+    if section is not None and section.single:
+        rules = None if rules is None else (rules,)
     if section is None or not rules:
         rec = Recorder(label, None, frozenset())
         name = section.attribute if section is not None else claims.kind
@@ -112,7 +139,11 @@ def appraise(
     the appraisal is accepted iff every component is. No components → not accepted.
     """
     now = require_aware(now)
-    components = tuple(_appraise_component(c, i, policy, now) for i, c in enumerate(claims))
+    expanded = _expand(claims)
+    components = tuple(
+        _appraise_component(c, sum(1 for d in expanded[:i] if d.kind == c.kind), policy, now)
+        for i, c in enumerate(expanded)
+    )
     return Appraisal(
         components=components,
         at=now,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from teeclient.errors import PolicyTypeError, PolicyValueError
+from teeclient.errors import PolicyTypeError, PolicyUnknownKeyError, PolicyValueError
 from teeclient.policy._schema import (
     Custom,
+    Duration,
     Integer,
     KeyPath,
     Table,
@@ -26,10 +27,17 @@ from teeclient.policy._schema import (
     policy_field,
     render_path,
 )
+from teeclient.policy.sections.nvidia import (
+    NVIDIA_OCSP_SCHEMA,
+    GpuNodeRule,
+    NvidiaGpuRule,
+    NvidiaSwitchRule,
+)
 from teeclient.policy.sections.sev_snp import SnpRule
 
 __all__ = [
     "CollateralPolicy",
+    "NvidiaOcspSetting",
     "Policy",
     "RevocationMode",
     "RevocationPolicy",
@@ -91,6 +99,75 @@ _REVOCATION = Custom(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NvidiaOcspSetting:
+    """How NVIDIA OCSP answers are used: a mode plus what a non-good status may do.
+
+    ``require``: every checked certificate needs a current, good answer; ``if-present``:
+    answers are checked when supplied and a missing one is reported as skip;
+    ``allow-stale-until:<d>``: an answer past nextUpdate by at most ``d`` is a warning;
+    ``off``: not checked. certificateHold, unknown and revoked fail unless allowed here.
+    """
+
+    mode: RevocationMode = RevocationMode.REQUIRE
+    max_staleness: timedelta = timedelta(0)
+    allow_unknown: bool = False
+    allow_certificate_hold: bool = False
+    revoked_grace: timedelta | None = None
+
+    def __str__(self) -> str:
+        base = str(RevocationSetting(mode=self.mode, max_staleness=self.max_staleness))
+        extra = [name for name in ("allow_unknown", "allow_certificate_hold")
+                 if getattr(self, name)]  # fmt: skip
+        if self.revoked_grace is not None:
+            extra.append(f"revoked_grace={int(self.revoked_grace.total_seconds())}s")
+        return base + (f" ({', '.join(extra)})" if extra else "")
+
+
+def nvidia_ocsp_setting(value: object, path: KeyPath) -> NvidiaOcspSetting:
+    """Convert ``nvidia_ocsp`` (a mode string, or a table with mode and switches)."""
+    if isinstance(value, str):
+        base = _revocation(value, path)
+        return NvidiaOcspSetting(mode=base.mode, max_staleness=base.max_staleness)
+    if not isinstance(value, dict):
+        raise PolicyTypeError(
+            f"{render_path(path)} has the wrong type",
+            key_path=render_path(path),
+            expected="mode string or {mode, allow_unknown, allow_certificate_hold, revoked_grace}",
+            actual=repr(value),
+        )
+    known = {"mode", "allow_unknown", "allow_certificate_hold", "revoked_grace"}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise PolicyUnknownKeyError(
+            f"unknown key {unknown[0]!r} in {render_path(path)}",
+            key_path=render_path((*path, unknown[0])),
+            expected="one of " + ", ".join(sorted(known)),
+            actual=unknown[0],
+        )
+    base = _revocation(value.get("mode", "require"), (*path, "mode"))
+    flags = {}
+    for name in ("allow_unknown", "allow_certificate_hold"):
+        flag = value.get(name, False)
+        if not isinstance(flag, bool):
+            raise PolicyTypeError(f"{render_path((*path, name))} has the wrong type",
+                                  key_path=render_path((*path, name)), expected="boolean",
+                                  actual=repr(flag))  # fmt: skip
+        flags[name] = flag
+    grace = value.get("revoked_grace")
+    return NvidiaOcspSetting(
+        mode=base.mode,
+        max_staleness=base.max_staleness,
+        revoked_grace=Duration().convert(grace, (*path, "revoked_grace"))
+        if grace is not None
+        else None,
+        **flags,
+    )
+
+
+NVIDIA_OCSP_FIELD = Custom(nvidia_ocsp_setting, NVIDIA_OCSP_SCHEMA)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RevocationPolicy:
     """[revocation]: how CRLs and OCSP answers are used."""
 
@@ -100,6 +177,18 @@ class RevocationPolicy:
         "allow-stale-until:<duration>. if-present checks a supplied CRL and reports "
         "'skip' loudly when none was supplied.",
         default=RevocationSetting(mode=RevocationMode.IF_PRESENT),
+    )
+    nvidia_ocsp: NvidiaOcspSetting = policy_field(
+        NVIDIA_OCSP_FIELD,
+        "NVIDIA OCSP for device and RIM chains: require | if-present | off | "
+        "allow-stale-until:<duration>, or {mode, allow_unknown, allow_certificate_hold, "
+        "revoked_grace}",
+        default=NvidiaOcspSetting(),
+    )
+    max_ocsp_age: timedelta | None = policy_field(
+        Duration(),
+        "maximum age of an OCSP answer (now - thisUpdate), for recorded nonce-less responses",
+        default=None,
     )
 
 
@@ -151,6 +240,19 @@ class Policy:
     sev_snp: tuple[SnpRule, ...] | None = policy_field(
         TableArray(SnpRule),
         "[[sev_snp]] alternatives (OR); absent = SEV-SNP not accepted",
+        default=None,
+    )
+    gpu: GpuNodeRule = policy_field(
+        Table(GpuNodeRule), "[gpu]: rules over all NVIDIA devices of a node", factory=GpuNodeRule
+    )
+    nvidia_gpu: tuple[NvidiaGpuRule, ...] | None = policy_field(
+        TableArray(NvidiaGpuRule),
+        "[[nvidia_gpu]] alternatives (OR); absent = NVIDIA GPUs not accepted",
+        default=None,
+    )
+    nvidia_switch: tuple[NvidiaSwitchRule, ...] | None = policy_field(
+        TableArray(NvidiaSwitchRule),
+        "[[nvidia_switch]] alternatives (OR); absent = NVSwitches not accepted",
         default=None,
     )
     source: str = "<memory>"

@@ -37,6 +37,9 @@ VENDOR_FINGERPRINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "amd.turin.ark": ("1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",),
         "amd.turin.ask": ("5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185",),
         "amd.turin.asvk": ("104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c",),
+        # specs/nvidia-gpu.md §3.2 (device identity) and §5.4 (RIM signing); sets by design.
+        "nvidia.device.root": ("102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48",),
+        "nvidia.corim.root": ("12977b5115acb0381179279fffeb5a8c4d264971ebb32298023a465fa41df5d1",),
     }
 )
 
@@ -52,7 +55,7 @@ class _Shipped:
 
 
 # Every file of vendor roots shipped in teeclient/trust/data (provenance: data/*/SOURCES.md).
-_SHIPPED: tuple[_Shipped, ...] = tuple(
+_SHIPPED: tuple[_Shipped, ...] = tuple(  # noqa: RUF005
     _Shipped(
         f"amd/{product}_{kind}_ark.pem",
         f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
@@ -61,6 +64,17 @@ _SHIPPED: tuple[_Shipped, ...] = tuple(
     )
     for product in AMD_PRODUCTS
     for kind in ("ask", "asvk")
+) + (
+    _Shipped(
+        "nvidia/nvidia_device_identity_ca.pem",
+        "https://docs.ndis.nvidia.com/certs/identity-root/",
+        ("nvidia.device.root",),
+    ),
+    _Shipped(
+        "nvidia/nvidia_corim_signing_root_ca.pem",
+        "NVIDIA nv-local-gpu-verifier 2.7.3 verifier/certs/verifier_RIM_root.pem",
+        ("nvidia.corim.root",),
+    ),
 )
 
 

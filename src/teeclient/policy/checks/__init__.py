@@ -14,6 +14,9 @@ __all__ = ["Recorder", "all_checks", "known_check_ids"]
 _SECTIONS = {
     "collateral": "teeclient.policy.checks.collateral",
     "sev_snp": "teeclient.policy.checks.sev_snp",
+    "gpu": "teeclient.policy.checks.gpu",
+    "nvidia_gpu": "teeclient.policy.checks.nvidia_gpu",
+    "nvidia_switch": "teeclient.policy.checks.nvidia_switch",
 }
 
 
