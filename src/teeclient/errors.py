@@ -68,6 +68,7 @@ __all__ = [
     "TeeclientError",
     "TransportError",
     "UnsupportedFormatError",
+    "UsageError",
     "all_error_classes",
 ]
 
