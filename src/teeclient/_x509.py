@@ -61,11 +61,19 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
             warnings.filterwarnings(
                 "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
             )
-            return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+            return _names_parsed(x509.load_der_x509_certificate(data))
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ParseError(
             f"not a DER X.509 certificate: {exc}", platform=platform, field=role
         ) from exc
+
+
+def _names_parsed(cert: x509.Certificate) -> x509.Certificate:
+    """Return ``cert`` after decoding its names (cryptography decodes them lazily, so a
+    malformed name would otherwise raise ValueError later, far from the loader)."""
+    cert.issuer  # noqa: B018
+    cert.subject  # noqa: B018
+    return cert
 
 
 def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Certificate]:
@@ -82,8 +90,8 @@ def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Cer
                 warnings.filterwarnings(
                     "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
                 )
-                return x509.load_pem_x509_certificates(data)
-        except ValueError as exc:
+                return [_names_parsed(c) for c in x509.load_pem_x509_certificates(data)]
+        except (ValueError, x509.InvalidVersion) as exc:
             raise ParseError(f"invalid PEM: {exc}", platform=platform, field=role) from exc
     return [load_certificate(data, role=role, platform=platform)]
 
