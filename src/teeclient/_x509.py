@@ -198,7 +198,8 @@ def verify_issued_by(
 
     Raises:
         ChainUntrustedError: the issuer name does not match.
-        ChainSignatureError: the signature does not verify (or uses an unsupported algorithm).
+        ChainSignatureError: the signature does not verify, is not DER (unused bits in its BIT
+            STRING), or uses an unsupported algorithm.
     """
     key: tuple[bytes, bytes] | None = None
     if memo is not None:
@@ -215,6 +216,17 @@ def verify_issued_by(
             field=f"{role}.issuer",
             expected=issuer.subject.rfc4514_string(),
             actual=child.issuer.rfc4514_string(),
+        )
+    encoded = der(child)
+    if encoded[-len(child.signature) - 1] != 0:
+        # DER: the signatureValue BIT STRING has no unused bits. cryptography ignores the
+        # count, so without this check a changed, unsigned byte would still verify.
+        raise ChainSignatureError(
+            f"{role} certificate signature BIT STRING declares unused bits",
+            platform=platform,
+            field=f"{role}.signature",
+            expected="0 unused bits",
+            actual=f"{encoded[-len(child.signature) - 1]} unused bits",
         )
     try:
         child.verify_directly_issued_by(issuer)
