@@ -76,7 +76,9 @@ def parse_policy(text: str, *, source: str = "<memory>") -> Policy:
     """
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
+        # TOMLDecodeError is a ValueError; tomllib also lets plain ValueError (an integer of
+        # more than 4300 digits) and RecursionError (arrays nested thousands deep) escape.
         line_match = re.search(r"line (\d+)", str(exc))
         raise PolicySyntaxError(
             f"invalid TOML: {exc}",
