@@ -46,6 +46,7 @@ def locate(text: str, path: str | None) -> int | None:
             if header.group(1) == "[[":
                 key = tuple(names)
                 counters[key] = counters.get(key, -1) + 1
+                lines.setdefault(tuple(resolved), number)  # the array itself: [[name]]
                 resolved.append(counters[key])
             current = tuple(resolved)
             lines.setdefault(current, number)
