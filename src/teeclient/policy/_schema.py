@@ -478,4 +478,6 @@ def _jsonable(value: Any) -> Any:
         return list(value)
     if isinstance(value, timedelta):
         return f"{int(value.total_seconds())}s"
+    if dataclasses.is_dataclass(value):
+        return str(value)  # value objects render their TOML form (RevocationSetting)
     return value
