@@ -37,6 +37,14 @@ _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLI runs use a throwaway collateral cache, never the user's."""
+    monkeypatch.setenv("TEECLIENT_CACHE_DIR", str(tmp_path_factory.mktemp("teeclient-cache")))
+
+
+@pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
     """Refuse every connection that is not to loopback (tests never touch the internet)."""
     if "live" in request.keywords:

@@ -61,11 +61,19 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
             warnings.filterwarnings(
                 "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
             )
-            return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+            return _names_parsed(x509.load_der_x509_certificate(data))
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ParseError(
             f"not a DER X.509 certificate: {exc}", platform=platform, field=role
         ) from exc
+
+
+def _names_parsed(cert: x509.Certificate) -> x509.Certificate:
+    """Return ``cert`` after decoding its names (cryptography decodes them lazily, so a
+    malformed name would otherwise raise ValueError later, far from the loader)."""
+    cert.issuer  # noqa: B018
+    cert.subject  # noqa: B018
+    return cert
 
 
 def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Certificate]:
@@ -82,8 +90,8 @@ def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Cer
                 warnings.filterwarnings(
                     "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
                 )
-                return x509.load_pem_x509_certificates(data)
-        except ValueError as exc:
+                return [_names_parsed(c) for c in x509.load_pem_x509_certificates(data)]
+        except (ValueError, x509.InvalidVersion) as exc:
             raise ParseError(f"invalid PEM: {exc}", platform=platform, field=role) from exc
     return [load_certificate(data, role=role, platform=platform)]
 
@@ -190,7 +198,8 @@ def verify_issued_by(
 
     Raises:
         ChainUntrustedError: the issuer name does not match.
-        ChainSignatureError: the signature does not verify (or uses an unsupported algorithm).
+        ChainSignatureError: the signature does not verify, is not DER (unused bits in its BIT
+            STRING), or uses an unsupported algorithm.
     """
     key: tuple[bytes, bytes] | None = None
     if memo is not None:
@@ -207,6 +216,17 @@ def verify_issued_by(
             field=f"{role}.issuer",
             expected=issuer.subject.rfc4514_string(),
             actual=child.issuer.rfc4514_string(),
+        )
+    encoded = der(child)
+    if encoded[-len(child.signature) - 1] != 0:
+        # DER: the signatureValue BIT STRING has no unused bits. cryptography ignores the
+        # count, so without this check a changed, unsigned byte would still verify.
+        raise ChainSignatureError(
+            f"{role} certificate signature BIT STRING declares unused bits",
+            platform=platform,
+            field=f"{role}.signature",
+            expected="0 unused bits",
+            actual=f"{encoded[-len(child.signature) - 1]} unused bits",
         )
     try:
         child.verify_directly_issued_by(issuer)

@@ -97,6 +97,7 @@ __all__ = [
     "TeeclientError",
     "TransportError",
     "UnsupportedFormatError",
+    "UsageError",
     "all_error_classes",
 ]
 

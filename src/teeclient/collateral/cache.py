@@ -30,15 +30,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from teeclient._time import iso, utc_now
-from teeclient.collateral.fetch import AsyncFetcher, Fetcher
 from teeclient.collateral.items import CollateralItem, CollateralRequest
 from teeclient.collateral.validity import content_valid_until, item_is_well_formed
 from teeclient.errors import CollateralError, CollateralInvalidError, CollateralMissingError
 
 _HAS_FLOCK = sys.platform != "win32"  # POSIX advisory locks; in-process locks everywhere
+
+if TYPE_CHECKING:
+    from teeclient.collateral.fetch import AsyncFetcher, Fetcher
 
 __all__ = ["AsyncCachingFetcher", "CacheEntry", "CachingFetcher", "DiskCache"]
 

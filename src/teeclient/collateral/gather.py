@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from teeclient.collateral.fetch import AsyncFetcher, Fetcher
 from teeclient.collateral.items import CollateralItem, CollateralRequest
 from teeclient.errors import CollateralError
+
+if TYPE_CHECKING:
+    from teeclient.collateral.fetch import AsyncFetcher, Fetcher
 
 __all__ = ["GatherEvent", "Gathered", "gather", "gather_async"]
 

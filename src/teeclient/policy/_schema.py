@@ -288,7 +288,7 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 def parse_duration(text: str) -> timedelta | None:
     """``"30d"``, ``"5m"``, ``"1h30m"`` → timedelta; None if malformed."""
-    if not text or not re.fullmatch(r"(\d+[smhdw])+", text):
+    if not text or not re.fullmatch(r"(\d{1,12}[smhdw])+", text):
         return None
     seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION.findall(text))
     if seconds > 100 * 365 * 86400:
@@ -309,7 +309,7 @@ class Duration(FieldType):
         return parsed
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": "^([0-9]+[smhdw])+$"}
+        return {"type": "string", "pattern": "^([0-9]{1,12}[smhdw])+$"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ def locate(text: str, path: str | None) -> int | None:
             if header.group(1) == "[[":
                 key = tuple(names)
                 counters[key] = counters.get(key, -1) + 1
+                lines.setdefault(tuple(resolved), number)  # the array itself: [[name]]
                 resolved.append(counters[key])
             current = tuple(resolved)
             lines.setdefault(current, number)
@@ -77,7 +78,9 @@ def parse_policy(text: str, *, source: str = "<memory>") -> Policy:
     """
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
+        # TOMLDecodeError is a ValueError; tomllib also lets plain ValueError (an integer of
+        # more than 4300 digits) and RecursionError (arrays nested thousands deep) escape.
         line_match = re.search(r"line (\d+)", str(exc))
         raise PolicySyntaxError(
             f"invalid TOML: {exc}",

@@ -94,7 +94,10 @@ def _revocation(value: object, path: KeyPath) -> RevocationSetting:
 
 _REVOCATION = Custom(
     _revocation,
-    {"type": "string", "pattern": "^(require|if-present|off|allow-stale-until:([0-9]+[smhdw])+)$"},
+    {
+        "type": "string",
+        "pattern": "^(require|if-present|off|allow-stale-until:([0-9]{1,12}[smhdw])+)$",
+    },
 )
 
 

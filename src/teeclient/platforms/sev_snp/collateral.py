@@ -21,14 +21,11 @@ _VEK_NAMES = frozenset({"SEV-VCEK", "SEV-VLEK"})
 
 
 def _has_vek(supplied: CollateralSet, cert_table: tuple[abi.CertTableEntry, ...]) -> bool:
+    # Read certificates strictly: a corrupt supplied item is reported, never planned around.
+    certificates = supplied.certificates()
     if any(e.role in ("vcek", "vlek") for e in cert_table):
         return True
-    for item in supplied:
-        if item.kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE):
-            for cert in item.certificates():
-                if common_name(cert.subject) in _VEK_NAMES:
-                    return True
-    return False
+    return any(common_name(cert.subject) in _VEK_NAMES for cert, _ in certificates)
 
 
 def _has_crl(supplied: CollateralSet) -> bool:

@@ -107,11 +107,21 @@ def _version_rule(vbios: bool) -> Custom:
     pattern = (r"^[0-9A-Fa-f]{2}(\.[0-9A-Fa-f]{2}){4}$" if vbios
                else r"^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$")  # fmt: skip
     item: dict[str, Any] = {"type": "string", "pattern": pattern}
-    return Custom(convert, {"oneOf": [
-        item, {"type": "array", "items": item},
-        {"type": "object", "additionalProperties": False, "required": ["min"],
-         "properties": {"min": item}},
-    ]})  # fmt: skip
+    return Custom(
+        convert,
+        {
+            "oneOf": [
+                item,
+                {"type": "array", "items": item},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["min"],
+                    "properties": {"min": {**item, "description": "minimum version (inclusive)"}},
+                },
+            ]
+        },
+    )
 
 
 def _strings(max_length: int = 200) -> Custom:
@@ -136,10 +146,24 @@ NVIDIA_OCSP_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "mode": {"type": "string", "pattern": _MODE_PATTERN},
-                "allow_unknown": {"type": "boolean"},
-                "allow_certificate_hold": {"type": "boolean"},
-                "revoked_grace": {"type": "string", "pattern": "^([0-9]+[smhdw])+$"},
+                "mode": {
+                    "type": "string",
+                    "pattern": _MODE_PATTERN,
+                    "description": "require | if-present | off | allow-stale-until:<duration>",
+                },
+                "allow_unknown": {
+                    "type": "boolean",
+                    "description": "accept an OCSP status of 'unknown' (reported as a warning)",
+                },
+                "allow_certificate_hold": {
+                    "type": "boolean",
+                    "description": "accept 'revoked (certificateHold)' (reported as a warning)",
+                },
+                "revoked_grace": {
+                    "type": "string",
+                    "pattern": "^([0-9]+[smhdw])+$",
+                    "description": "accept a revocation younger than this (reported as a warning)",
+                },
             },
         },
     ]
