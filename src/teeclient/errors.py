@@ -11,7 +11,7 @@
     │   ├── ParseError                 *.malformed, *.unsupported_*
     │   ├── SignatureError             *.signature_invalid
     │   ├── ChainError                 chain.*  (untrusted, expired, revoked, bad extensions)
-    │   ├── EndorsementError           snp.tcb_mismatch, snp.chip_id_mismatch, ...
+    │   ├── EndorsementError           snp.tcb_mismatch, tdx.qe_identity_mismatch, ...
     │   ├── BindingError               binding.*
     │   └── FreshnessError             freshness.*
     ├── CollateralError                (exit 4) collateral missing, stale or not authentic
@@ -65,6 +65,14 @@ __all__ = [
     "SnpSignatureError",
     "SnpTcbMismatchError",
     "SnpUnsignedReportError",
+    "TdxAttestationKeyBindingError",
+    "TdxCollateralChainError",
+    "TdxCollateralMalformedError",
+    "TdxCollateralMissingError",
+    "TdxQeIdentityMismatchError",
+    "TdxQeReportSignatureError",
+    "TdxQuoteSignatureError",
+    "TdxTcbInfoMismatchError",
     "TeeclientError",
     "TransportError",
     "UnsupportedFormatError",
@@ -342,6 +350,30 @@ class SnpProductMismatchError(EvidenceError):
     code = "snp.product_mismatch"
 
 
+class TdxQuoteSignatureError(SignatureError):
+    """The TDX quote signature does not verify with the quote's attestation key."""
+
+    code = "tdx.quote_signature_invalid"
+
+
+class TdxQeReportSignatureError(SignatureError):
+    """The TDX Quoting Enclave report is not signed by the PCK certificate's key."""
+
+    code = "tdx.qe_report_signature_invalid"
+
+
+class TdxAttestationKeyBindingError(EndorsementError):
+    """QE REPORTDATA is not SHA-256(attestation key ‖ QE authentication data) ‖ zeros."""
+
+    code = "tdx.attestation_key_not_bound"
+
+
+class TdxQeIdentityMismatchError(EndorsementError):
+    """The QE report does not match Intel's QE Identity (MRSIGNER, ISVPRODID, masked fields)."""
+
+    code = "tdx.qe_identity_mismatch"
+
+
 class BindingError(EvidenceError):
     """Evidence does not bind the expected nonce or keys."""
 
@@ -379,6 +411,30 @@ class CollateralStaleError(CollateralError):
     """A collateral item is outside its validity window at the verification time."""
 
     code = "collateral.stale"
+
+
+class TdxCollateralMissingError(CollateralMissingError):
+    """No TCB Info for the PCK's FMSPC, or no TD QE Identity, was supplied."""
+
+    code = "tdx.collateral_missing"
+
+
+class TdxCollateralMalformedError(CollateralError):
+    """Intel collateral (TCB Info, QE Identity, dcap-qvl bundle, PCS response) is malformed."""
+
+    code = "tdx.collateral_malformed"
+
+
+class TdxCollateralChainError(CollateralError):
+    """A collateral issuer chain (TCB Signing) does not lead to the pinned Intel root at `now`."""
+
+    code = "tdx.collateral_chain_invalid"
+
+
+class TdxTcbInfoMismatchError(CollateralError):
+    """The TCB Info does not belong to the PCK certificate's platform (PCE ID, TEE type)."""
+
+    code = "tdx.tcb_info_mismatch"
 
 
 # --- transport and policy outcome ------------------------------------------------------------

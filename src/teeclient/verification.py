@@ -64,7 +64,8 @@ def load_evidence(evidence: bytes | str | Path, *, source: str | None = None) ->
         raise InputError(
             "not a kind of evidence teeclient recognises",
             field=origin,
-            expected="an SEV-SNP report (raw, extended or Azure HCL)",
+            expected="an SEV-SNP report (raw, extended or Azure HCL) or an Intel TDX quote "
+            "(v4 or v5)",
             actual=f"{len(data)} bytes starting {data[:8].hex()}",
         )
     return Evidence(data=data, source=origin, platform=platform)

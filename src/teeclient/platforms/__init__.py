@@ -39,6 +39,7 @@ class VerifyOptions:
 # module defines `describe_evidence(data, *, options) -> dict` (parse only).
 PLATFORMS: dict[str, str] = {
     "sev-snp": "teeclient.platforms.sev_snp",
+    "tdx": "teeclient.platforms.tdx",
 }
 
 
@@ -52,7 +53,21 @@ def _is_sev_snp(data: bytes) -> bool:
     return 2 <= version <= 5 and algo == 1
 
 
-_SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (("sev-snp", _is_sev_snp),)
+def _is_tdx(data: bytes) -> bool:
+    # DCAP quote header: version 3-5, ECDSA key type 2 or 3, TEE type TDX (0x81) or SGX (0);
+    # SGX quotes are recognised so that they fail with a clear "unsupported" error.
+    if len(data) < 48:
+        return False
+    version = int.from_bytes(data[0:2], "little")
+    key_type = int.from_bytes(data[2:4], "little")
+    tee_type = int.from_bytes(data[4:8], "little")
+    return 3 <= version <= 5 and key_type in (2, 3) and tee_type in (0x00, 0x81)
+
+
+_SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
+    ("sev-snp", _is_sev_snp),
+    ("tdx", _is_tdx),
+)
 
 
 def detect_platform(data: bytes) -> str | None:

@@ -19,9 +19,12 @@ from cryptography import x509
 from teeclient._x509 import SignatureMemo, der, fingerprint, load_certificates
 from teeclient.errors import ChainUntrustedError, ConfigError
 
-__all__ = ["AMD_PRODUCTS", "VENDOR_FINGERPRINTS", "TrustAnchor", "TrustStore"]
+__all__ = ["AMD_PRODUCTS", "INTEL_SGX_ROOT", "VENDOR_FINGERPRINTS", "TrustAnchor", "TrustStore"]
 
 AMD_PRODUCTS = ("milan", "genoa", "turin")
+
+#: Anchor name of the Intel SGX Root CA (signs the PCK CAs and the TCB Signing certificate).
+INTEL_SGX_ROOT = "intel.sgx.root"
 
 #: Anchor name -> SHA-256 (DER) of every certificate the vendor store pins under that name.
 #: specs/sev-snp.md §5.2; the same bytes are embedded in go-sev-guest, virtee, oak, trustee.
@@ -36,6 +39,8 @@ VENDOR_FINGERPRINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "amd.turin.ark": ("1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",),
         "amd.turin.ask": ("5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185",),
         "amd.turin.asvk": ("104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c",),
+        # specs/tdx.md §2: Intel SGX Root CA, 2018-05-21 .. 2049-12-31.
+        INTEL_SGX_ROOT: ("44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3",),
     }
 )
 
@@ -60,6 +65,12 @@ _SHIPPED: tuple[_Shipped, ...] = tuple(
     )
     for product in AMD_PRODUCTS
     for kind in ("ask", "asvk")
+) + (
+    _Shipped(
+        "intel/intel_sgx_root_ca.pem",
+        "https://certificates.trustedservices.intel.com/Intel_SGX_Provisioning_Certification_RootCA.pem",
+        (INTEL_SGX_ROOT,),
+    ),
 )
 
 
