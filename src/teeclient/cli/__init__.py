@@ -11,7 +11,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="teeclient",
-    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP today).",
+    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP, Intel TDX).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,14 +23,18 @@ app.add_typer(policy_app, name="policy")
 @app.command()
 def verify(
     evidence: Annotated[
-        Path, typer.Argument(help="Evidence file (SEV-SNP report: raw, extended or Azure HCL).")
+        Path,
+        typer.Argument(
+            help="Evidence file: SEV-SNP report (raw, extended or Azure HCL) or TDX quote (v4/v5)."
+        ),
     ],
     collateral: Annotated[
         list[Path] | None,
         typer.Option(
             "--collateral",
             "-c",
-            help="Certificate, chain or CRL (PEM or DER, recognised by content). Repeatable.",
+            help="Certificate, chain or CRL (PEM or DER); Intel TCB Info, QE Identity, saved PCS "
+            "response or dcap-qvl collateral.json. Recognised by content. Repeatable.",
         ),
     ] = None,
     product: Annotated[
@@ -57,7 +61,9 @@ def verify(
 
 @app.command()
 def inspect(
-    file: Annotated[Path, typer.Argument(help="Evidence, certificate or CRL file.")],
+    file: Annotated[
+        Path, typer.Argument(help="Evidence, certificate, CRL, TCB Info or QE Identity file.")
+    ],
     product: Annotated[
         str | None, typer.Option(help="Decode SEV-SNP TCBs with this product's layout.")
     ] = None,

@@ -37,9 +37,16 @@ def _snp_runner() -> Runner:
     return check_alternative
 
 
+def _tdx_runner() -> Runner:
+    from teeclient.policy.checks.tdx import check_alternative
+
+    return check_alternative
+
+
 # component kind -> the policy section that appraises it
 _SECTIONS: dict[str, _Section] = {
     "sev-snp": _Section("sev_snp", _snp_runner),
+    "tdx": _Section("tdx", _tdx_runner),
 }
 
 

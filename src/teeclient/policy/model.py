@@ -27,6 +27,7 @@ from teeclient.policy._schema import (
     render_path,
 )
 from teeclient.policy.sections.sev_snp import SnpRule
+from teeclient.policy.sections.tdx import TdxRule
 
 __all__ = [
     "Policy",
@@ -100,6 +101,13 @@ class RevocationPolicy:
         "'skip' loudly when none was supplied.",
         default=RevocationSetting(mode=RevocationMode.IF_PRESENT),
     )
+    intel_crl: RevocationSetting = policy_field(
+        _REVOCATION,
+        "Intel PCK CRL (lists revoked PCK certificates) and Intel SGX Root CA CRL (lists "
+        "revoked PCK CAs and TCB Signing certificates): require | if-present | off | "
+        "allow-stale-until:<duration>. DCAP collateral always includes both; default require.",
+        default=RevocationSetting(mode=RevocationMode.REQUIRE),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +127,11 @@ class Policy:
     sev_snp: tuple[SnpRule, ...] | None = policy_field(
         TableArray(SnpRule),
         "[[sev_snp]] alternatives (OR); absent = SEV-SNP not accepted",
+        default=None,
+    )
+    tdx: tuple[TdxRule, ...] | None = policy_field(
+        TableArray(TdxRule),
+        "[[tdx]] alternatives (OR); absent = Intel TDX not accepted",
         default=None,
     )
     source: str = "<memory>"

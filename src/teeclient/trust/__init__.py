@@ -56,19 +56,21 @@ class _Shipped:
 
 
 # Every file of vendor roots shipped in teeclient/trust/data (provenance: data/*/SOURCES.md).
-_SHIPPED: tuple[_Shipped, ...] = tuple(
-    _Shipped(
-        f"amd/{product}_{kind}_ark.pem",
-        f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
-        f"{product.capitalize()}/cert_chain",
-        (f"amd.{product}.{kind}", f"amd.{product}.ark"),
-    )
-    for product in AMD_PRODUCTS
-    for kind in ("ask", "asvk")
-) + (
+_SHIPPED: tuple[_Shipped, ...] = (
+    *(
+        _Shipped(
+            f"amd/{product}_{kind}_ark.pem",
+            f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
+            f"{product.capitalize()}/cert_chain",
+            (f"amd.{product}.{kind}", f"amd.{product}.ark"),
+        )
+        for product in AMD_PRODUCTS
+        for kind in ("ask", "asvk")
+    ),
     _Shipped(
         "intel/intel_sgx_root_ca.pem",
-        "https://certificates.trustedservices.intel.com/Intel_SGX_Provisioning_Certification_RootCA.pem",
+        "https://certificates.trustedservices.intel.com/"
+        "Intel_SGX_Provisioning_Certification_RootCA.pem",
         (INTEL_SGX_ROOT,),
     ),
 )

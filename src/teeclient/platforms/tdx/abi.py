@@ -188,7 +188,8 @@ class TdReport:
             "report_data": self.report_data.hex(),
         }
         if self.is_td15:
-            assert self.tee_tcb_svn2 is not None and self.mr_service_td is not None
+            assert self.tee_tcb_svn2 is not None
+            assert self.mr_service_td is not None
             out["tee_tcb_svn2"] = self.tee_tcb_svn2.hex()
             out["mrservicetd"] = self.mr_service_td.hex()
         return out
@@ -298,8 +299,13 @@ def split_pem_chain(pem: bytes, *, field: str = "pck_chain", count: int | None =
     """
     text = pem.rstrip(b"\x00")
     if len(text) > _MAX_PEM_CHAIN:
-        raise ParseError("PEM certificate chain too large", platform=PLATFORM, field=field,
-                         expected=f"<= {_MAX_PEM_CHAIN} bytes", actual=f"{len(text)} bytes")
+        raise ParseError(
+            "PEM certificate chain too large",
+            platform=PLATFORM,
+            field=field,
+            expected=f"<= {_MAX_PEM_CHAIN} bytes",
+            actual=f"{len(text)} bytes",
+        )
     blocks: list[bytes] = []
     pos = 0
     for match in _PEM_BLOCK.finditer(text):
@@ -412,8 +418,13 @@ def parse_quote(data: bytes) -> Quote:
             its container, a body size that contradicts its type, or a malformed PEM chain.
     """
     if len(data) > MAX_QUOTE_BYTES:
-        raise ParseError("quote too large", platform=PLATFORM, field="quote",
-                         expected=f"<= {MAX_QUOTE_BYTES} bytes", actual=f"{len(data)} bytes")
+        raise ParseError(
+            "quote too large",
+            platform=PLATFORM,
+            field="quote",
+            expected=f"<= {MAX_QUOTE_BYTES} bytes",
+            actual=f"{len(data)} bytes",
+        )
     data = bytes(data)
     r = Reader(data, platform=PLATFORM, structure="TDX quote")
     header = _parse_header(r)

@@ -155,9 +155,12 @@ class _Builder:
         unknown = set(obj) - DCAP_QVL_KEYS - _DCAP_QVL_OPTIONAL
         missing = DCAP_QVL_KEYS - set(obj)
         if unknown or missing:
-            raise _malformed("not a dcap-qvl QuoteCollateralV3 document", source,
-                             expected=", ".join(sorted(DCAP_QVL_KEYS)),
-                             actual=f"missing {sorted(missing)}, unknown {sorted(unknown)}")
+            raise _malformed(
+                "not a dcap-qvl QuoteCollateralV3 document",
+                source,
+                expected=", ".join(sorted(DCAP_QVL_KEYS)),
+                actual=f"missing {sorted(missing)}, unknown {sorted(unknown)}",
+            )
         chains: dict[str, tuple[x509.Certificate, ...]] = {}
         for key in ("tcb_info_issuer_chain", "qe_identity_issuer_chain", "pck_crl_issuer_chain"):
             value = obj[key]
@@ -204,8 +207,12 @@ class _Builder:
         if kind is ItemKind.JSON:
             spans = top_level_spans(data, field=source)
             if "tcbInfo" in spans:
-                self.tcb_infos.append(SignedItem(signed=extract_signed(data, "tcb_info",
-                                                 source=source), chain=chains.get("tcb_info")))
+                self.tcb_infos.append(
+                    SignedItem(
+                        signed=extract_signed(data, "tcb_info", source=source),
+                        chain=chains.get("tcb_info"),
+                    )
+                )
             elif "enclaveIdentity" in spans:
                 self.qe_identities.append(
                     SignedItem(signed=extract_signed(data, "qe_identity", source=source),
@@ -215,7 +222,8 @@ class _Builder:
             else:
                 raise _malformed(
                     "JSON collateral is neither TCB Info, QE Identity nor a dcap-qvl bundle",
-                    source, expected="tcbInfo, enclaveIdentity or QuoteCollateralV3 members",
+                    source,
+                    expected="tcbInfo, enclaveIdentity or QuoteCollateralV3 members",
                     actual=", ".join(sorted(spans))[:120],
                 )
             return
@@ -252,4 +260,3 @@ def gather(collateral: CollateralSet) -> TdxCollateral:
         crls=tuple(builder.crls),
         certificates=tuple(builder.certificates),
     )
-

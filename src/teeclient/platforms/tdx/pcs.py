@@ -22,11 +22,11 @@ from urllib.parse import urlencode
 from teeclient.errors import TdxCollateralMalformedError
 
 __all__ = [
+    "MODULE_STATUSES",
     "PCS_BASE_URL",
+    "PLATFORM_STATUSES",
     "QE_STATUSES",
     "ROOT_CA_CRL_URL",
-    "MODULE_STATUSES",
-    "PLATFORM_STATUSES",
     "EnclaveTcbLevel",
     "QeIdentity",
     "SignedJson",
@@ -159,8 +159,12 @@ def top_level_spans(data: bytes, *, field: str) -> dict[str, tuple[int, int]]:
         TdxCollateralMalformedError: not a single JSON object, or a duplicate member name.
     """
     if len(data) > MAX_JSON_BYTES:
-        raise _malformed("JSON collateral too large", field=field,
-                         expected=f"<= {MAX_JSON_BYTES} bytes", actual=f"{len(data)} bytes")
+        raise _malformed(
+            "JSON collateral too large",
+            field=field,
+            expected=f"<= {MAX_JSON_BYTES} bytes",
+            actual=f"{len(data)} bytes",
+        )
     pos = _skip_ws(data, 0)
     if pos >= len(data) or data[pos] != 0x7B:
         raise _malformed("collateral is not a JSON object", field=field, offset=pos)
@@ -482,8 +486,11 @@ def _enclave_levels(values: list[Any], path: str, allowed: frozenset[TcbStatus])
 
 
 def _module(obj: _Obj) -> TdxModule:
-    return TdxModule(mrsigner=obj.hexbytes("mrsigner", 48), attributes=obj.hexbytes("attributes", 8),
-                     attributes_mask=obj.hexbytes("attributesMask", 8))  # fmt: skip
+    return TdxModule(
+        mrsigner=obj.hexbytes("mrsigner", 48),
+        attributes=obj.hexbytes("attributes", 8),
+        attributes_mask=obj.hexbytes("attributesMask", 8),
+    )
 
 
 def parse_tcb_info(signed: bytes, *, field: str = "tcb_info") -> TcbInfo:
@@ -518,9 +525,10 @@ def parse_tcb_info(signed: bytes, *, field: str = "tcb_info") -> TcbInfo:
                     mrsigner=module.mrsigner,
                     attributes=module.attributes,
                     attributes_mask=module.attributes_mask,
-                    tcb_levels=_enclave_levels(ident.array("tcbLevels"),
-                                               f"{ident.path}.tcbLevels", MODULE_STATUSES),
-                )  # fmt: skip
+                    tcb_levels=_enclave_levels(
+                        ident.array("tcbLevels"), f"{ident.path}.tcbLevels", MODULE_STATUSES
+                    ),
+                )
             )
         identities = tuple(found)
     levels: list[TcbLevel] = []
@@ -529,15 +537,17 @@ def parse_tcb_info(signed: bytes, *, field: str = "tcb_info") -> TcbInfo:
         tcb = level.obj("tcb")
         levels.append(
             TcbLevel(
-                sgx_components=_components(tcb.value.get("sgxtcbcomponents"),
-                                           f"{tcb.path}.sgxtcbcomponents"),
+                sgx_components=_components(
+                    tcb.value.get("sgxtcbcomponents"), f"{tcb.path}.sgxtcbcomponents"
+                ),
                 pce_svn=tcb.integer("pcesvn", 0, 0xFFFF),
-                tdx_components=_components(tcb.value.get("tdxtcbcomponents"),
-                                           f"{tcb.path}.tdxtcbcomponents"),
+                tdx_components=_components(
+                    tcb.value.get("tdxtcbcomponents"), f"{tcb.path}.tdxtcbcomponents"
+                ),
                 tcb_date=level.date("tcbDate"),
                 status=level.status("tcbStatus", PLATFORM_STATUSES),
                 advisory_ids=level.strings("advisoryIDs"),
-            )  # fmt: skip
+            )
         )
     for i in range(1, len(levels)):
         if not levels[i].sort_key() < levels[i - 1].sort_key():
@@ -668,4 +678,3 @@ ISSUER_CHAIN_HEADERS: Mapping[str, str] = {
     "sgx-enclave-identity-issuer-chain": "qe_identity",
     "sgx-pck-crl-issuer-chain": "pck_crl",
 }
-

@@ -238,10 +238,7 @@ def _relaunch(
             # Intel QVL returns STATUS_TDX_MODULE_MISMATCH here (and its QE convergence then
             # maps it to "unrecognised"); teeclient keeps TDX_MODULE_MISMATCH (docs/tdx.md).
             return TcbStatus.TDX_MODULE_MISMATCH
-        advised = (
-            svn2[0] >= identity.tcb_levels[0].isvsvn
-            and svn2[2] >= latest.tdx_components[2]
-        )
+        advised = svn2[0] >= identity.tcb_levels[0].isvsvn and svn2[2] >= latest.tdx_components[2]
     if not advised:
         return tdx_status
     if sgx_status in _CONFIG or tdx_status in _CONFIG:
@@ -291,8 +288,9 @@ def evaluate_tcb(info: TcbInfo, identity: QeIdentity, inputs: TcbInputs) -> TcbE
         return result(TcbStatus.TCB_NOT_SUPPORTED, sgx_level=sgx_level)
     # 4.1.2.4.17.4.1: the module's own TCB level.
     module_level: EnclaveTcbLevel | None = None
+    module_status: TcbStatus
     if inputs.quote_version > 3 and version == 0:
-        module_status: TcbStatus | None = TcbStatus.UP_TO_DATE
+        module_status = TcbStatus.UP_TO_DATE
     else:
         assert identity_found is not None  # a missing identity was a mismatch above
         module_level = next(
@@ -306,7 +304,7 @@ def evaluate_tcb(info: TcbInfo, identity: QeIdentity, inputs: TcbInputs) -> TcbE
         return result(TcbStatus.REVOKED, sgx_level=sgx_level, tdx_level=tdx_level,
                       module_level=module_level, module_status=module_status)  # fmt: skip
     # 4.1.2.4.17.4.3: TD relaunch (TD Report 1.5 only).
-    relaunched = tdx_status
+    relaunched: TcbStatus = tdx_status
     if inputs.td15 and inputs.tee_tcb_svn2 is not None:
         relaunched = _relaunch(info, inputs.tee_tcb_svn2, sgx_level.status, tdx_status,
                                module_status, qe_status)  # fmt: skip

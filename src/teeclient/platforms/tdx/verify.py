@@ -93,8 +93,12 @@ def _p256_key(cert: x509.Certificate, role: str) -> ec.EllipticCurvePublicKey:
     try:
         key = cert.public_key()
     except ValueError as exc:
-        raise ChainExtensionError(f"{role} public key cannot be parsed", platform=PLATFORM,
-                                  field=f"{role}.publicKey", expected="EC P-256") from exc
+        raise ChainExtensionError(
+            f"{role} public key cannot be parsed",
+            platform=PLATFORM,
+            field=f"{role}.publicKey",
+            expected="EC P-256",
+        ) from exc
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ChainExtensionError(f"{role} key is not ECDSA P-256", platform=PLATFORM,
                                   field=f"{role}.publicKey", expected="EC P-256",
@@ -188,9 +192,12 @@ def _verify_quote_signature(quote: abi.Quote) -> None:
             ec.SECP256R1(), b"\x04" + quote.attestation_key
         )
     except ValueError as exc:
-        raise TdxQuoteSignatureError("attestation key is not a valid P-256 point",
-                                     platform=PLATFORM, field="attestation_key",
-                                     actual=quote.attestation_key.hex()[:32] + "…") from exc
+        raise TdxQuoteSignatureError(
+            "attestation key is not a valid P-256 point",
+            platform=PLATFORM,
+            field="attestation_key",
+            actual=quote.attestation_key.hex()[:32] + "…",
+        ) from exc
     try:
         key.verify(_raw_signature(quote.signature), quote.signed_bytes, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature as exc:
@@ -295,9 +302,7 @@ def _check_signer(
         ) from exc  # fmt: skip
 
 
-def _verify_json_signature(
-    item: SignedItem, signer: x509.Certificate, trust: TrustStore
-) -> None:
+def _verify_json_signature(item: SignedItem, signer: x509.Certificate, trust: TrustStore) -> None:
     signed = item.signed
     key = (
         hashlib.sha256(b"tdx-json|" + signed.signature + signed.signed).digest(),
@@ -396,9 +401,20 @@ def _select_tcb_info(
     for item in items:
         signer = _authenticate(item, coll, root, root_crls, trust, now)
         info = pcs.parse_tcb_info(item.signed.signed)
-        chosen.append((info, _collateral_info(item, info.id, info.version, info.issue_date,
-                                              info.next_update,
-                                              info.tcb_evaluation_data_number, signer)))
+        chosen.append(
+            (
+                info,
+                _collateral_info(
+                    item,
+                    info.id,
+                    info.version,
+                    info.issue_date,
+                    info.next_update,
+                    info.tcb_evaluation_data_number,
+                    signer,
+                ),
+            )
+        )
     info, meta = max(chosen, key=lambda c: _preference(c[1], now))
     if info.fmspc != ext.fmspc:  # Intel QVL 4.1.2.4.10 (bytes; hex case is irrelevant)
         raise TdxCollateralMissingError(
@@ -435,9 +451,20 @@ def _select_qe_identity(
     for item in items:
         signer = _authenticate(item, coll, root, root_crls, trust, now)
         ident = pcs.parse_qe_identity(item.signed.signed)
-        chosen.append((ident, _collateral_info(item, ident.id, ident.version, ident.issue_date,
-                                               ident.next_update,
-                                               ident.tcb_evaluation_data_number, signer)))
+        chosen.append(
+            (
+                ident,
+                _collateral_info(
+                    item,
+                    ident.id,
+                    ident.version,
+                    ident.issue_date,
+                    ident.next_update,
+                    ident.tcb_evaluation_data_number,
+                    signer,
+                ),
+            )
+        )
     return max(chosen, key=lambda c: _preference(c[1], now))
 
 
@@ -492,8 +519,11 @@ def _check_qe_identity(report: abi.EnclaveReport, identity: pcs.QeIdentity) -> N
     masked = bytes(a & m for a, m in zip(report.attributes, identity.attributes_mask,
                                          strict=True))  # fmt: skip
     if masked != identity.attributes:
-        raise mismatch("ATTRIBUTES", f"{identity.attributes.hex()} under mask "
-                       f"{identity.attributes_mask.hex()}", report.attributes.hex())
+        raise mismatch(
+            "ATTRIBUTES",
+            f"{identity.attributes.hex()} under mask {identity.attributes_mask.hex()}",
+            report.attributes.hex(),
+        )
     if not hmac.compare_digest(report.mr_signer, identity.mrsigner):
         raise mismatch("MRSIGNER", identity.mrsigner.hex(), report.mr_signer.hex())
     if report.isv_prod_id != identity.isvprodid:
