@@ -386,10 +386,9 @@ def _select_tcb_info(
     now: datetime,
 ) -> tuple[pcs.TcbInfo, CollateralInfo]:
     fmspc = ext.fmspc.hex()
-    items = list(coll.tcb_infos)
-    if len(items) > 1:
-        # Pick by the (not yet authenticated) FMSPC; the pick is then fully verified.
-        items = [i for i in items if _hex_equals(_peek(i, "fmspc"), ext.fmspc)]
+    # Pick by the (not yet authenticated) FMSPC; the pick is then fully verified, so a wrong
+    # pick can only fail, never pass.
+    items = [i for i in coll.tcb_infos if _hex_equals(_peek(i, "fmspc"), ext.fmspc)]
     if not items:
         supplied = sorted({str(_peek(i, "fmspc")).lower() for i in coll.tcb_infos})
         raise TdxCollateralMissingError(

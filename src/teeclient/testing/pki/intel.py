@@ -443,6 +443,11 @@ class IntelPki:
              this_update: datetime, next_update: datetime | None) -> bytes:  # fmt: skip
         builder = x509.CertificateRevocationListBuilder().issuer_name(issuer)
         builder = builder.last_update(this_update)
+        # Intel's CRLs carry a CRL number and the issuer's key identifier.
+        builder = builder.add_extension(x509.CRLNumber(1), critical=False)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
+        )
         if next_update is not None:
             builder = builder.next_update(next_update)
         for serial in revoked:
