@@ -25,7 +25,7 @@ def _args(name: str) -> list[str]:
     out = [str(TDX / name / "quote.dat")]
     for path in collateral_paths(name):
         out += ["--collateral", str(path)]
-    return out + ["--at", expectations()[name]["verification_time"]["suggested_now"]]
+    return [*out, "--at", expectations()[name]["verification_time"]["suggested_now"]]
 
 
 @pytest.mark.parametrize("name", names(with_collateral=True))
@@ -123,8 +123,9 @@ def test_inspect_pck_certificate_shows_sgx_extensions(tmp_path: Path) -> None:
 
 
 def test_policy_lint_example_and_sections() -> None:
-    result = runner.invoke(app, ["policy", "lint",
-                                 str(ROOT / "policies" / "examples" / "tdx-production.toml")])
+    result = runner.invoke(
+        app, ["policy", "lint", str(ROOT / "policies" / "examples" / "tdx-production.toml")]
+    )
     assert result.exit_code == 0
     assert "sections: tdx" in result.stdout
     baseline = runner.invoke(app, ["policy", "lint", str(ROOT / "policies" / "baseline.toml")])

@@ -71,8 +71,11 @@ def _regions(name: str) -> list[tuple[str, int, str]]:
     # either a TDX body type with the wrong size or an unsupported type.
     swapped = int.from_bytes(q.raw[48:50], "little") if q.version == 4 else 0
     out = [
-        ("header.version", 0,
-         "evidence.malformed" if q.version == 5 or swapped in (2, 3) else "evidence.unsupported"),
+        (
+            "header.version",
+            0,
+            "evidence.malformed" if q.version == 5 or swapped in (2, 3) else "evidence.unsupported",
+        ),
         ("header.att_key_type", 2, "evidence.unsupported"),
         ("header.tee_type", 4, "evidence.unsupported"),
         ("header.reserved", 8, "tdx.quote_signature_invalid"),
@@ -159,7 +162,7 @@ def _reencode_chain(name: str, index: int, der_offset_from_end_of_serial: int = 
         + b"\n-----END CERTIFICATE-----\n"
         for b in blocks
     )
-    pem += q.pck_chain_pem[len(pem):]  # keep the original's trailing NUL, if any
+    pem += q.pck_chain_pem[len(pem) :]  # keep the original's trailing NUL, if any
     assert len(pem) == len(q.pck_chain_pem)
     start = q.end - len(q.pck_chain_pem)
     return q.raw[:start] + pem + q.raw[q.end :]

@@ -37,8 +37,12 @@ def tb() -> TdxTestbed:
 
 def _verify(tb: TdxTestbed, data: bytes | None = None, *, now: datetime | None = None,
             collateral: CollateralSet | None = None, **coll: Any) -> TdxClaims:  # fmt: skip
-    return verify(data if data is not None else tb.quote(), trust=tb.trust(), now=now or tb.now,
-                  collateral=collateral if collateral is not None else tb.collateral(**coll))
+    return verify(
+        data if data is not None else tb.quote(),
+        trust=tb.trust(),
+        now=now or tb.now,
+        collateral=collateral if collateral is not None else tb.collateral(**coll),
+    )
 
 
 def _code(tb: TdxTestbed, data: bytes | None = None, **kw: Any) -> str:
@@ -159,7 +163,7 @@ def test_advisories_are_the_union_of_levels(tb: TdxTestbed) -> None:
             identities=[module_identity(levels=((6, "UpToDate", ("INTEL-SA-00002",)),))],
         )
     }
-    claims = _verify(tb, **coll)
+    claims = _verify(tb, tcb_info=coll["tcb_info"])
     assert claims.advisory_ids == ("INTEL-SA-00001", "INTEL-SA-00002")
     extra = 'allowed_advisory_ids = ["INTEL-SA-00001"]\n'
     policy = _POLICY.replace('["UpToDate"]', '["UpToDate", "SWHardeningNeeded"]') + extra
@@ -173,8 +177,11 @@ def test_out_of_date_grace_from_tcb_date(tb: TdxTestbed) -> None:
     date = datetime(2026, 1, 20, tzinfo=UTC)
     claims = _verify(tb, tcb_info=tcb_info_body(levels=[level(status="OutOfDate", date=date)]))
     assert claims.tcb_date == datetime(2024, 11, 13, tzinfo=UTC)  # QE level is older
-    within = _verify(tb, tcb_info=tcb_info_body(levels=[level(status="OutOfDate", date=date)]),
-                     qe_identity=qe_identity_body(levels=((4, "UpToDate"),)))
+    within = _verify(
+        tb,
+        tcb_info=tcb_info_body(levels=[level(status="OutOfDate", date=date)]),
+        qe_identity=qe_identity_body(levels=((4, "UpToDate"),)),
+    )
     assert _failed(_appraise(claims, tb.now, 'ootd_grace = "30d"\n')) == {"tdx.tcb_status"}
     appraisal = _appraise(claims, tb.now, 'min_tcb_date = "2024-11-01T00:00:00Z"\n')
     assert appraisal.accepted
@@ -198,7 +205,9 @@ def test_expired_and_not_yet_valid_collateral(tb: TdxTestbed) -> None:
     assert {"tdx.collateral.tcb_info", "tdx.collateral.qe_identity",
             "tdx.revocation.pck_crl"} <= _failed(early)  # fmt: skip
     # A stale PCK CRL: rejected, or accepted within allow-stale-until.
-    stale = _appraise(claims, datetime(2026, 2, 15, tzinfo=UTC), 'collateral_expiry_grace = "30d"\n')
+    stale = _appraise(
+        claims, datetime(2026, 2, 15, tzinfo=UTC), 'collateral_expiry_grace = "30d"\n'
+    )
     assert "tdx.revocation.pck_crl" in _failed(stale)
     lenient = appraise([claims], parse_policy(_POLICY.replace(
         '"require"', '"allow-stale-until:30d"') + 'collateral_expiry_grace = "30d"\n'),
@@ -209,9 +218,11 @@ def test_expired_and_not_yet_valid_collateral(tb: TdxTestbed) -> None:
 def test_missing_crls_are_judged_by_policy(tb: TdxTestbed) -> None:
     items = [i for i in tb.pki.collateral_items() if "crl" not in i.source]
     claims = _verify(tb, collateral=CollateralSet.of(items))
-    assert not claims.pck_crl.checked and not claims.root_crl.checked
+    assert not claims.pck_crl.checked
+    assert not claims.root_crl.checked
     assert {"tdx.revocation.pck_crl", "tdx.revocation.root_crl"} <= _failed(
-        _appraise(claims, tb.now))
+        _appraise(claims, tb.now)
+    )
     if_present = appraise([claims], parse_policy(_POLICY.replace('"require"', '"if-present"')),
                           tb.now)  # fmt: skip
     assert if_present.accepted
@@ -287,7 +298,7 @@ def test_collateral_signed_by_another_key(tb: TdxTestbed) -> None:
     ],
 )  # fmt: skip
 def test_broken_ca_certificates(role: str, overrides: IntelCertOverrides, code: str) -> None:
-    pki = IntelPki.generate(**{role: overrides})
+    pki = IntelPki.generate(**{role: overrides})  # type: ignore[arg-type]
     tb = TdxTestbed.create(pki=pki)
     assert _code(tb) == code
 
@@ -382,8 +393,9 @@ def test_collateral_forms_are_equivalent(tb: TdxTestbed) -> None:
     http = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTCB-Info-Issuer-Chain: "
             + chain.encode() + b"\r\n\r\n" + tcb)  # fmt: skip
     items = [i for i in tb.pki.collateral_items() if i.source != "pcs:tcb"]
-    saved = _verify(tb, collateral=CollateralSet.of([*items,
-                                                     CollateralItem(data=http, source="tcb.http")]))
+    saved = _verify(
+        tb, collateral=CollateralSet.of([*items, CollateralItem(data=http, source="tcb.http")])
+    )
     header_file = _verify(tb, collateral=CollateralSet.of([
         *tb.pki.collateral_items(with_headers=False)[:2],
         CollateralItem(data=chain.encode(), source="tcb_chain.txt"),

@@ -19,7 +19,7 @@ from teeclient.policy.result import CheckStatus
 from teeclient.testing.tdx_evidence import TdQuoteSpec, TdxTestbed
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = 'version = 1\n[[tdx]]\n'
+HEAD = "version = 1\n[[tdx]]\n"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,8 @@ def test_baseline_copies_are_identical_and_have_tdx() -> None:
         ROOT / "src" / "teeclient" / "policy" / "data" / "baseline.toml"
     ).read_text()
     baseline = load_baseline()
-    assert baseline.tdx is not None and baseline.tdx[0].name == "genuine-tdx"
+    assert baseline.tdx is not None
+    assert baseline.tdx[0].name == "genuine-tdx"
     assert baseline.revocation.intel_crl.mode is RevocationMode.REQUIRE
 
 
@@ -53,7 +54,9 @@ def test_example_policy_loads_and_lints_clean() -> None:
 
 
 def test_every_key_loads() -> None:
-    text = HEAD + """
+    text = (
+        HEAD
+        + """
 name = "all"
 allowed_tcb_status = ["UpToDate", "SWHardeningNeeded", "TD_RELAUNCH_ADVISED"]
 allowed_advisory_ids = ["intel-sa-00615"]
@@ -63,10 +66,14 @@ min_tcb_evaluation_data_number = 17
 collateral_expiry_grace = "12h"
 mr_seam = ["AA" ]
 """
+    )
     with pytest.raises(PolicyError) as info:
         parse_policy(text)
-    assert info.value.code == "policy.invalid_value" and info.value.line == 11
-    text = text.replace('["AA" ]', '["' + "aa" * 48 + '"]') + f"""
+    assert info.value.code == "policy.invalid_value"
+    assert info.value.line == 11
+    text = (
+        text.replace('["AA" ]', '["' + "aa" * 48 + '"]')
+        + f"""
 mr_td = "{"11" * 48}"
 rtmr0 = ["{"00" * 48}", "{"01" * 48}"]
 rtmr1 = "{"02" * 48}"
@@ -86,9 +93,11 @@ fmspc = ["90c06f000000"]
 ppid = ["{"00" * 16}"]
 warn_only = ["tdx.rtmr3"]
 """
+    )
     rule = parse_policy(text).tdx[0]  # type: ignore[index]
     assert rule.allowed_advisory_ids == ("INTEL-SA-00615",)
-    assert rule.mr_config_id is None and rule.mr_service_td is None
+    assert rule.mr_config_id is None
+    assert rule.mr_service_td is None
     assert rule.td_attributes.exact == "0000001000000000"
     assert rule.warn_only == frozenset({"tdx.rtmr3"})
 
@@ -183,8 +192,10 @@ def test_td_attributes_rules(tb: TdxTestbed) -> None:
 
 
 def test_minimums_and_hardware_pins(claims: TdxClaims, tb: TdxTestbed) -> None:
-    text = HEAD + ('min_tee_tcb_svn = "06010400000000000000000000000000"\nmin_qe_isvsvn = 5\n'
-                   'min_pce_svn = 13\nfmspc = ["90c06f000000"]\nppid = ["' + "ff" * 16 + '"]\n')
+    text = HEAD + (
+        'min_tee_tcb_svn = "06010400000000000000000000000000"\nmin_qe_isvsvn = 5\n'
+        'min_pce_svn = 13\nfmspc = ["90c06f000000"]\nppid = ["' + "ff" * 16 + '"]\n'
+    )
     statuses = _checks(claims, text, tb.now)
     assert statuses["tdx.tee_tcb_svn"] is CheckStatus.FAIL
     assert statuses["tdx.qe_isvsvn"] is CheckStatus.FAIL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from teeclient.collateral.items import CollateralItem, CollateralSet
 from teeclient.errors import TeeclientError
 from teeclient.platforms import VerifyOptions
-from teeclient.platforms.tdx import abi, pcs, pck
+from teeclient.platforms.tdx import abi, pck, pcs
 from teeclient.platforms.tdx.collateral import gather
 from teeclient.platforms.tdx.inspect import describe_collateral, describe_evidence
 from teeclient.platforms.tdx.verify import verify
@@ -26,10 +27,8 @@ DCAP_JSON = (TDX / "v4-b0c06f-dcap" / "collateral.json").read_bytes()
 
 
 def _only_teeclient_errors(fn: Callable[[], object]) -> None:
-    try:
+    with contextlib.suppress(TeeclientError):
         fn()
-    except TeeclientError:
-        pass
 
 
 @st.composite
@@ -109,8 +108,9 @@ def test_parse_structured_json(value: object) -> None:
     _only_teeclient_errors(lambda: pcs.parse_tcb_info(text))
     _only_teeclient_errors(lambda: pcs.parse_qe_identity(text))
     wrapped = json.dumps({"tcbInfo": value, "signature": "00" * 64}).encode()
-    _only_teeclient_errors(lambda: gather(CollateralSet.of([CollateralItem(data=wrapped,
-                                                                            source="x")])))
+    _only_teeclient_errors(
+        lambda: gather(CollateralSet.of([CollateralItem(data=wrapped, source="x")]))
+    )
 
 
 @FAST

@@ -24,7 +24,15 @@ from teeclient.platforms.tdx.pcs import TcbStatus
 from teeclient.platforms.tdx.verify import verify
 from teeclient.testing.pki.intel import level, module_identity, qe_identity_body, tcb_info_body
 from teeclient.testing.tdx_evidence import TdQuoteSpec, TdxTestbed
-from tests.tdx_support import TDX, collateral, expectations, names, quote, suggested_now, vendor_trust
+from tests.tdx_support import (
+    TDX,
+    collateral,
+    expectations,
+    names,
+    quote,
+    suggested_now,
+    vendor_trust,
+)
 
 dcap_qvl = pytest.importorskip(
     "dcap_qvl", reason="DIFFERENTIAL TEST SKIPPED: pip install dcap-qvl (in the test extra)"
@@ -44,10 +52,14 @@ def _dcap_collateral(name: str) -> Any:
     files = expectations()[name]["collateral_files"]
     base = TDX / name
     if "collateral_json" in files:
-        return dcap_qvl.QuoteCollateralV3.from_json((base / files["collateral_json"]).read_text())
+        loaded: Any = dcap_qvl.QuoteCollateralV3.from_json(
+            (base / files["collateral_json"]).read_text()
+        )
+        return loaded
 
     def read(key: str) -> bytes:
-        return (base / files[key]).resolve().read_bytes()
+        data: bytes = (base / files[key]).resolve().read_bytes()
+        return data
 
     tcb = pcs.extract_signed(read("tcb_info"), "tcb_info", source="tcb")
     qe = pcs.extract_signed(read("qe_identity"), "qe_identity", source="qe")
@@ -83,7 +95,8 @@ def test_real_vectors_agree(name: str) -> None:
                                            int(now.timestamp())))  # fmt: skip
     if claims.td_attributes.debug:
         # Documented difference: dcap-qvl rejects DEBUG in verification; we leave it to policy.
-        assert theirs[0] == "error" and "Debug" in theirs[1]
+        assert theirs[0] == "error"
+        assert "Debug" in theirs[1]
         assert claims.tcb_status is TcbStatus.UP_TO_DATE
         return
     _agree(claims.tcb_status, claims.advisory_ids, theirs)
@@ -156,7 +169,9 @@ def test_generated_statuses_agree(testbed: TdxTestbed, case: str) -> None:
     data = testbed.quote(TdQuoteSpec(**spec_changes))
     claims = verify(data, trust=testbed.trust(), now=testbed.now,
                     collateral=testbed.collateral(**collateral_kw))  # fmt: skip
-    bundle = dcap_qvl.QuoteCollateralV3.from_json(testbed.pki.dcap_qvl_json(**collateral_kw).decode())
+    bundle = dcap_qvl.QuoteCollateralV3.from_json(
+        testbed.pki.dcap_qvl_json(**collateral_kw).decode()
+    )
     root = testbed.pki.root.public_bytes(Encoding.DER)
     theirs = _dcap(lambda: dcap_qvl.verify_with_root_ca(data, bundle, root,
                                                         int(testbed.now.timestamp())))  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from teeclient._time import iso, parse_time, utc_now
+from teeclient._x509 import load_certificate
 from teeclient.collateral.items import CollateralSet
 from teeclient.errors import ChainExpiredError, TdxCollateralChainError, TdxCollateralMissingError
 from teeclient.platforms.tdx import abi
@@ -27,7 +28,6 @@ from tests.tdx_support import (
     suggested_now,
     vendor_trust,
 )
-from teeclient._x509 import load_certificate
 
 
 def _exp(name: str) -> dict[str, Any]:
@@ -136,13 +136,16 @@ def test_verifies_at_suggested_time(name: str) -> None:
     assert claims.tcb_info.tcb_evaluation_data_number == meta["tcb_info"][
         "tcbEvaluationDataNumber"]  # fmt: skip
     assert iso(claims.qe_identity.issue_date) == meta["qe_identity"]["issueDate"]
-    assert claims.pck_crl.checked and claims.root_crl.checked
+    assert claims.pck_crl.checked
+    assert claims.root_crl.checked
     assert iso(claims.pck_crl.this_update) == meta["pck_crl"]["this_update"]  # type: ignore[arg-type]
     assert iso(claims.root_crl.next_update) == meta["root_crl"]["next_update"]  # type: ignore[arg-type]
-    assert expected["pck_revoked"] is False and expected["intermediate_revoked"] is False
+    assert expected["pck_revoked"] is False
+    assert expected["intermediate_revoked"] is False
     # JSON form carries what check_vectors.py looks for.
     out = claims.to_dict()
-    assert out["mrtd"] == body["mrtd"] and out["tcb_status"] == claims.tcb_status.value
+    assert out["mrtd"] == body["mrtd"]
+    assert out["tcb_status"] == claims.tcb_status.value
 
 
 @pytest.mark.parametrize("name", names(with_collateral=True))
@@ -214,8 +217,6 @@ def test_2026_collateral_with_renewed_tcb_signing_certificate() -> None:
     assert claims.tcb_info.signer_sha256 == claims.qe_identity.signer_sha256
     from teeclient._x509 import load_certificates
 
-    chain = load_certificates(
-        (TDX / "collateral-2026-01-tinfoil" / "tcb_info_90c06f000000_issuer_chain.pem").read_bytes(),
-        role="chain", platform="tdx",
-    )  # fmt: skip
+    path = TDX / "collateral-2026-01-tinfoil" / "tcb_info_90c06f000000_issuer_chain.pem"
+    chain = load_certificates(path.read_bytes(), role="chain", platform="tdx")
     assert chain[0].not_valid_before_utc.year == 2025

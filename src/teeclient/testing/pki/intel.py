@@ -143,7 +143,7 @@ class IntelCertOverrides:
     signing_key: ec.EllipticCurvePrivateKey | None = None
     public_key: ec.EllipticCurvePublicKey | None = None
     ca: bool | None = None
-    path_length: int | None | str = "default"
+    path_length: int | str | None = "default"
     serial: int | None = None
     sgx_extension: bytes | None = None
     omit_sgx_extension: bool = False
@@ -417,8 +417,8 @@ class IntelPki:
         cert = _build(
             subject=intel_name("Intel SGX PCK Certificate"), issuer=self.pck_ca.subject,
             key=key.public_key(), signer=self.pck_ca_key,
-            signer_public=self.pck_ca_key.public_key(), serial=x509.random_serial_number(), ca=False,
-            path_length=None,
+            signer_public=self.pck_ca_key.public_key(), serial=x509.random_serial_number(),
+            ca=False, path_length=None,
             crl_url=f"https://api.trustedservices.intel.com/sgx/certification/v4/pckcrl?"
             f"ca={self.ca}&encoding=der",
             ov=overrides or IntelCertOverrides(), sgx=sgx_extension(**extension),
@@ -509,8 +509,9 @@ class IntelPki:
         chain = url_quote(self.tcb_signing_chain_pem().decode(), safe="")
         crl_chain = url_quote(self.pck_crl_chain_pem().decode(), safe="")
         tcb = self.pcs_body("tcbInfo", tcb_info if tcb_info is not None else tcb_info_body())
-        qe = self.pcs_body("enclaveIdentity",
-                           qe_identity if qe_identity is not None else qe_identity_body())
+        qe = self.pcs_body(
+            "enclaveIdentity", qe_identity if qe_identity is not None else qe_identity_body()
+        )
         pck = pck_crl if pck_crl is not None else self.pck_crl()
         root = root_crl if root_crl is not None else self.root_crl()
         if not with_headers:
