@@ -31,6 +31,7 @@ from teeclient.errors import (
 )
 
 __all__ = [
+    "ParseCache",
     "SignatureMemo",
     "check_validity",
     "common_name",
@@ -158,6 +159,31 @@ class SignatureMemo:
             if len(self._verified) >= self.max_entries:
                 self._verified.clear()
             self._verified.add(key)
+
+
+@dataclass(slots=True, eq=False)
+class ParseCache:
+    """Values derived deterministically from exact bytes (parsed collateral), by content hash.
+
+    Keys are SHA-256 digests of the bytes a value was derived from (with a domain prefix), so a
+    hit returns exactly what parsing those bytes again would return. Nothing that depends on
+    the verification time, or on a signature check, is stored here. Bounded; cleared when full.
+    """
+
+    _values: dict[bytes, object] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    max_entries: int = 512
+
+    def get(self, key: bytes) -> object | None:
+        """The value stored under ``key``, or None."""
+        return self._values.get(key)
+
+    def put(self, key: bytes, value: object) -> None:
+        """Store ``value`` under ``key``."""
+        with self._lock:
+            if len(self._values) >= self.max_entries:
+                self._values.clear()
+            self._values[key] = value
 
 
 def verify_issued_by(

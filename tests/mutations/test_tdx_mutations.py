@@ -264,3 +264,23 @@ def test_pcs_crl_signature_flip() -> None:
     assert _code(V5, quote(V5), _with_replaced(V5, root, _flip(raw, len(raw) - 1))) == (
         "collateral.signature_invalid"
     )
+
+
+def test_undecodable_certificate_name_is_a_typed_error() -> None:
+    """Regression (found by hypothesis): a PCK whose issuer name is invalid UTF-8 parses
+    lazily in cryptography and must still fail as a typed error, never a ValueError."""
+    q = abi.parse_quote(quote(V4))
+    leaf = bytearray(q.pck_chain_der[0])
+    at = leaf.index(b"Intel SGX PCK Platform CA")
+    leaf[at] = 0xFF
+    blocks = [bytes(leaf), *q.pck_chain_der[1:]]
+    pem = b"".join(
+        b"-----BEGIN CERTIFICATE-----\n"
+        + "\n".join(textwrap.wrap(base64.b64encode(b).decode(), 64)).encode()
+        + b"\n-----END CERTIFICATE-----\n"
+        for b in blocks
+    )
+    pem += q.pck_chain_pem[len(pem) :]
+    start = q.end - len(q.pck_chain_pem)
+    data = q.raw[:start] + pem + q.raw[q.end :]
+    assert _code(V4, data) == "chain.malformed_certificate"

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from cryptography import x509
 
-from teeclient._x509 import SignatureMemo, der, fingerprint, load_certificates
+from teeclient._x509 import ParseCache, SignatureMemo, der, fingerprint, load_certificates
 from teeclient.errors import ChainUntrustedError, ConfigError
 
 __all__ = ["AMD_PRODUCTS", "INTEL_SGX_ROOT", "VENDOR_FINGERPRINTS", "TrustAnchor", "TrustStore"]
@@ -105,12 +105,14 @@ class TrustStore:
 
     Anchor names are ``<vendor>.<scope>.<role>`` (``amd.genoa.ark``, ``amd.genoa.asvk``).
     Build the shipped set with ``TrustStore.vendor()``; derive other stores explicitly.
-    The store also memoises certificate signatures it has verified (by content hash), so
-    reusing one store makes repeated verifications cheaper without changing their result.
+    The store also memoises certificate signatures it has verified (by content hash) and
+    collateral it has parsed (``parsed``, by content hash), so reusing one store makes repeated
+    verifications cheaper without changing their result.
     """
 
     _anchors: Mapping[str, TrustAnchor]
     memo: SignatureMemo = field(default_factory=SignatureMemo, compare=False)
+    parsed: ParseCache = field(default_factory=ParseCache, compare=False)
 
     @classmethod
     def vendor(cls) -> TrustStore:

@@ -16,10 +16,12 @@ Nothing is trusted here; ``verify`` authenticates every piece.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from teeclient._x509 import load_certificates
 from teeclient.collateral.items import CollateralItem, CollateralSet, ItemKind, classify
@@ -34,10 +36,17 @@ from teeclient.platforms.tdx.pcs import (
     extract_signed,
     load_json,
     parse_signature_hex,
-    top_level_spans,
 )
 
-__all__ = ["DCAP_QVL_KEYS", "TdxCollateral", "gather", "parse_http_response"]
+__all__ = [
+    "DCAP_QVL_KEYS",
+    "SignedItem",
+    "TdxCollateral",
+    "TdxCrl",
+    "collateral_key",
+    "gather",
+    "parse_http_response",
+]
 
 PLATFORM = "tdx"
 DCAP_QVL_KEYS = frozenset(
@@ -66,13 +75,23 @@ class SignedItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TdxCrl:
+    """A CRL, where it came from, and the SHA-256 of its DER encoding."""
+
+    crl: x509.CertificateRevocationList
+    source: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TdxCollateral:
     """Intel collateral sorted by kind; nothing in it is authenticated yet."""
 
     tcb_infos: tuple[SignedItem, ...]
     qe_identities: tuple[SignedItem, ...]
-    crls: tuple[tuple[x509.CertificateRevocationList, str], ...]
+    crls: tuple[TdxCrl, ...]
     certificates: tuple[tuple[x509.Certificate, str], ...]
+    key: bytes = b""  # collateral_key() of what was gathered
 
 
 def _malformed(
@@ -143,15 +162,20 @@ class _Builder:
     def __init__(self) -> None:
         self.tcb_infos: list[SignedItem] = []
         self.qe_identities: list[SignedItem] = []
-        self.crls: list[tuple[x509.CertificateRevocationList, str]] = []
+        self.crls: list[TdxCrl] = []
         self.certificates: list[tuple[x509.Certificate, str]] = []
 
     def add_certs(self, certs: tuple[x509.Certificate, ...], source: str) -> None:
-        self.certificates.extend((c, source) for c in certs)
+        for cert in certs:
+            try:
+                _ = cert.subject, cert.issuer, cert.extensions
+            except (ValueError, x509.DuplicateExtension) as exc:
+                raise MalformedCertificateError(
+                    f"certificate cannot be decoded: {exc}", platform=PLATFORM, field=source
+                ) from exc
+            self.certificates.append((cert, source))
 
-    def add_dcap_qvl(self, data: bytes, source: str) -> None:
-        obj = load_json(data, field=source)
-        assert isinstance(obj, dict)
+    def add_dcap_qvl(self, obj: dict[str, object], source: str) -> None:
         unknown = set(obj) - DCAP_QVL_KEYS - _DCAP_QVL_OPTIONAL
         missing = DCAP_QVL_KEYS - set(obj)
         if unknown or missing:
@@ -182,7 +206,38 @@ class _Builder:
             target = self.tcb_infos if kind == "tcb_info" else self.qe_identities
             target.append(SignedItem(signed=signed, chain=chains[f"{kind}_issuer_chain"]))
         for key in ("pck_crl", "root_ca_crl"):
-            self.crls.append((_der_crl(obj[key], f"{source}:{key}"), f"{source}:{key}"))
+            self.add_crl(_der_crl(obj[key], f"{source}:{key}"), f"{source}:{key}")
+
+    def add_crl(self, crl: x509.CertificateRevocationList, source: str) -> None:
+        try:
+            _ = crl.issuer, crl.last_update_utc, crl.next_update_utc, len(crl)
+        except ValueError as exc:
+            raise _malformed(f"CRL cannot be decoded: {exc}", source) from exc
+        digest = hashlib.sha256(crl.public_bytes(Encoding.DER)).hexdigest()
+        self.crls.append(TdxCrl(crl=crl, source=source, sha256=digest))
+
+    def add_json(
+        self, data: bytes, source: str, chains: dict[str, tuple[x509.Certificate, ...]]
+    ) -> None:
+        # Route by the top-level members (json.loads is fast); a PCS body is then cut into its
+        # exact signed text by the byte scanner, a dcap-qvl bundle holds that text as strings.
+        obj = load_json(data, field=source)
+        members = set(obj) if isinstance(obj, dict) else set()
+        if "tcbInfo" in members:
+            signed = extract_signed(data, "tcb_info", source=source)
+            self.tcb_infos.append(SignedItem(signed=signed, chain=chains.get("tcb_info")))
+        elif "enclaveIdentity" in members:
+            signed = extract_signed(data, "qe_identity", source=source)
+            self.qe_identities.append(SignedItem(signed=signed, chain=chains.get("qe_identity")))
+        elif members & DCAP_QVL_KEYS:
+            assert isinstance(obj, dict)
+            self.add_dcap_qvl(obj, source)
+        else:
+            raise _malformed(
+                "JSON collateral is neither TCB Info, QE Identity nor a dcap-qvl bundle",
+                source, expected="tcbInfo, enclaveIdentity or QuoteCollateralV3 members",
+                actual=", ".join(sorted(members))[:120] or type(obj).__name__,
+            )  # fmt: skip
 
     def add_item(self, item: CollateralItem) -> None:
         data = item.data
@@ -205,27 +260,7 @@ class _Builder:
         # JSON first: a dcap-qvl bundle holds PEM text, which ``classify`` would see first.
         kind = ItemKind.JSON if data.lstrip()[:1] == b"{" else classify(data)
         if kind is ItemKind.JSON:
-            spans = top_level_spans(data, field=source)
-            if "tcbInfo" in spans:
-                self.tcb_infos.append(
-                    SignedItem(
-                        signed=extract_signed(data, "tcb_info", source=source),
-                        chain=chains.get("tcb_info"),
-                    )
-                )
-            elif "enclaveIdentity" in spans:
-                self.qe_identities.append(
-                    SignedItem(signed=extract_signed(data, "qe_identity", source=source),
-                               chain=chains.get("qe_identity")))  # fmt: skip
-            elif set(spans) & DCAP_QVL_KEYS:
-                self.add_dcap_qvl(data, source)
-            else:
-                raise _malformed(
-                    "JSON collateral is neither TCB Info, QE Identity nor a dcap-qvl bundle",
-                    source,
-                    expected="tcbInfo, enclaveIdentity or QuoteCollateralV3 members",
-                    actual=", ".join(sorted(spans))[:120],
-                )
+            self.add_json(data, source, chains)
             return
         if kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE, ItemKind.CRL):
             sub = CollateralItem(data=data, source=source)
@@ -234,7 +269,8 @@ class _Builder:
                 crls = sub.crls()
             except ParseError as exc:
                 raise _malformed(exc.message, source) from exc
-            self.crls.extend((crl, source) for crl in crls)
+            for crl in crls:
+                self.add_crl(crl, source)
             return
         raise _malformed(
             "collateral item is not Intel DCAP collateral", source,
@@ -259,4 +295,15 @@ def gather(collateral: CollateralSet) -> TdxCollateral:
         qe_identities=tuple(builder.qe_identities),
         crls=tuple(builder.crls),
         certificates=tuple(builder.certificates),
+        key=collateral_key(collateral),
     )
+
+
+def collateral_key(collateral: CollateralSet) -> bytes:
+    """SHA-256 over every item's source, headers and bytes (what ``gather`` reads)."""
+    digest = hashlib.sha256(b"tdx.collateral|")
+    for item in collateral:
+        for part in (item.source.encode(), repr(sorted(item.headers.items())).encode(), item.data):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+    return digest.digest()

@@ -104,20 +104,17 @@ def _skip_ws(data: bytes, pos: int) -> int:
     return pos
 
 
+_STRING = re.compile(rb'"[^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*"', re.DOTALL)
+_STRUCTURAL = re.compile(rb'[{}\[\]"]')
+_SCALAR_END = re.compile(rb"[,}\]\s]")
+
+
 def _scan_string(data: bytes, pos: int, field: str) -> int:
     """``data[pos]`` is a quote; return the offset after the closing quote."""
-    pos += 1
-    while pos < len(data):
-        byte = data[pos]
-        if byte == 0x5C:  # backslash: skip the escaped character
-            pos += 2
-            continue
-        if byte == 0x22:
-            return pos + 1
-        if byte < 0x20:
-            raise _malformed("control character in JSON string", field=field, offset=pos)
-        pos += 1
-    raise _malformed("unterminated JSON string", field=field, offset=pos)
+    match = _STRING.match(data, pos)
+    if match is None:
+        raise _malformed("unterminated or invalid JSON string", field=field, offset=pos)
+    return match.end()
 
 
 def _scan_value(data: bytes, pos: int, field: str) -> int:
@@ -129,7 +126,11 @@ def _scan_value(data: bytes, pos: int, field: str) -> int:
         return _scan_string(data, pos, field)
     if first in b"{[":
         depth = 0
-        while pos < len(data):
+        while True:
+            match = _STRUCTURAL.search(data, pos)
+            if match is None:
+                raise _malformed("unbalanced JSON brackets", field=field, offset=pos)
+            pos = match.start()
             byte = data[pos]
             if byte == 0x22:
                 pos = _scan_string(data, pos, field)
@@ -138,15 +139,13 @@ def _scan_value(data: bytes, pos: int, field: str) -> int:
                 depth += 1
                 if depth > 64:
                     raise _malformed("JSON nested too deeply", field=field, offset=pos)
-            elif byte in b"}]":
+            else:
                 depth -= 1
                 if depth == 0:
                     return pos + 1
             pos += 1
-        raise _malformed("unbalanced JSON brackets", field=field, offset=pos)
-    end = pos
-    while end < len(data) and data[end] not in b",}]" and data[end] not in _WS:
-        end += 1
+    match = _SCALAR_END.search(data, pos)
+    end = match.start() if match is not None else len(data)
     if end == pos:
         raise _malformed("empty JSON value", field=field, offset=pos)
     return end

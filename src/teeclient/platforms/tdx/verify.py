@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from teeclient._time import iso, require_aware
 from teeclient._x509 import (
@@ -41,6 +42,7 @@ from teeclient.errors import (
     ChainExtensionError,
     ChainUntrustedError,
     CollateralSignatureError,
+    MalformedCertificateError,
     TdxAttestationKeyBindingError,
     TdxCollateralChainError,
     TdxCollateralMalformedError,
@@ -60,12 +62,20 @@ from teeclient.platforms.tdx.claims import (
     RevocationInfo,
     TdxClaims,
 )
-from teeclient.platforms.tdx.collateral import SignedItem, TdxCollateral, gather
+from teeclient.platforms.tdx.collateral import (
+    SignedItem,
+    TdxCollateral,
+    TdxCrl,
+    collateral_key,
+    gather,
+)
 from teeclient.platforms.tdx.pck import PckExtensions, parse_pck_extensions
 from teeclient.platforms.tdx.tcb import TcbInputs, evaluate_tcb
 from teeclient.trust import INTEL_SGX_ROOT, TrustStore
 
 __all__ = ["verify", "verify_evidence"]
+
+T = TypeVar("T")
 
 PLATFORM = "tdx"
 PCK_CAS = {"Intel SGX PCK Platform CA": "platform", "Intel SGX PCK Processor CA": "processor"}
@@ -80,6 +90,8 @@ class _Chain:
     intermediate: x509.Certificate
     root: x509.Certificate
     ca: str
+    fingerprints: tuple[str, str, str]
+    leaf_key: ec.EllipticCurvePublicKey
 
 
 def _raw_signature(raw: bytes) -> bytes:
@@ -106,6 +118,17 @@ def _p256_key(cert: x509.Certificate, role: str) -> ec.EllipticCurvePublicKey:
     return key
 
 
+def _well_formed(cert: x509.Certificate, role: str) -> x509.Certificate:
+    """Decode the lazily parsed parts (names, extensions) now, so a malformed certificate is a
+    typed error here and never a ValueError later."""
+    try:
+        _ = cert.subject, cert.issuer, cert.extensions
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise MalformedCertificateError(f"{role} certificate cannot be decoded: {exc}",
+                                        platform=PLATFORM, field=role) from exc  # fmt: skip
+    return cert
+
+
 def _require_not_ca(cert: x509.Certificate, role: str) -> None:
     try:
         bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -121,10 +144,33 @@ def _require_not_ca(cert: x509.Certificate, role: str) -> None:
 
 
 def _verify_pck_chain(quote: abi.Quote, trust: TrustStore, now: datetime) -> _Chain:
-    """PCK leaf ← PCK CA ← Intel SGX Root CA (pinned), at ``now`` (tdx.md §2, §7 step 3)."""
+    """PCK leaf ← PCK CA ← Intel SGX Root CA (pinned), at ``now`` (tdx.md §2, §7 step 3).
+
+    Everything but the validity windows depends only on the three certificates and the pinned
+    root, so a chain that passed those checks is remembered by content; the windows are
+    checked at ``now`` on every call.
+    """
+    anchor = trust.require(INTEL_SGX_ROOT, platform=PLATFORM)
+    key = hashlib.sha256(
+        b"tdx.pck-chain|"
+        + "|".join(anchor.fingerprints).encode()
+        + b"".join(hashlib.sha256(b).digest() for b in quote.pck_chain_der)
+    )
+    cached = trust.parsed.get(key.digest())
+    if isinstance(cached, _Chain):
+        check_validity(cached.root, now, role="Intel SGX Root CA", platform=PLATFORM)
+        check_validity(cached.intermediate, now, role="PCK CA", platform=PLATFORM)
+        check_validity(cached.leaf, now, role="PCK", platform=PLATFORM)
+        return cached
+    chain = _check_pck_chain(quote, trust, now)
+    trust.parsed.put(key.digest(), chain)
+    return chain
+
+
+def _check_pck_chain(quote: abi.Quote, trust: TrustStore, now: datetime) -> _Chain:
     anchor = trust.require(INTEL_SGX_ROOT, platform=PLATFORM)
     certs = [
-        load_certificate(block, role=role, platform=PLATFORM)
+        _well_formed(load_certificate(block, role=role, platform=PLATFORM), role)
         for block, role in zip(quote.pck_chain_der, ("PCK", "PCK CA", "root"), strict=True)
     ]
     leaf, inter, root = certs
@@ -155,15 +201,17 @@ def _verify_pck_chain(quote: abi.Quote, trust: TrustStore, now: datetime) -> _Ch
                                   field="PCK.subject.CN", expected=f"contains {PCK_LEAF_CN!r}",
                                   actual=leaf_cn)  # fmt: skip
     _require_not_ca(leaf, "PCK")
-    _p256_key(leaf, "PCK")
-    return _Chain(leaf=leaf, intermediate=inter, root=root, ca=PCK_CAS[ca_name])
+    leaf_key = _p256_key(leaf, "PCK")
+    digests = tuple(hashlib.sha256(b).hexdigest() for b in quote.pck_chain_der)
+    return _Chain(leaf=leaf, intermediate=inter, root=root, ca=PCK_CAS[ca_name],
+                  fingerprints=(digests[0], digests[1], digests[2]), leaf_key=leaf_key)  # fmt: skip
 
 
 # --- 10, 11, 13: QE report, binding, quote signature ----------------------------------------
 
 
-def _verify_qe_report(quote: abi.Quote, leaf: x509.Certificate) -> None:
-    key = _p256_key(leaf, "PCK")
+def _verify_qe_report(quote: abi.Quote, chain: _Chain) -> None:
+    key = chain.leaf_key
     try:
         key.verify(_raw_signature(quote.qe_report_signature), quote.qe_report.raw,
                    ec.ECDSA(hashes.SHA256()))  # fmt: skip
@@ -171,7 +219,7 @@ def _verify_qe_report(quote: abi.Quote, leaf: x509.Certificate) -> None:
         raise TdxQeReportSignatureError(
             "QE report signature does not verify with the PCK certificate's key",
             platform=PLATFORM, field="qe_report_signature",
-            expected=f"ECDSA P-256 signature by PCK {fingerprint(leaf)[:16]}…",
+            expected=f"ECDSA P-256 signature by PCK {chain.fingerprints[0][:16]}…",
         ) from exc  # fmt: skip
 
 
@@ -211,13 +259,12 @@ def _verify_quote_signature(quote: abi.Quote) -> None:
 # --- 4, 5: CRLs --------------------------------------------------------------------------------
 
 
-def _crl_authentic(
-    crl: x509.CertificateRevocationList, issuer: x509.Certificate, role: str, trust: TrustStore
-) -> str:
-    """Verify ``crl``'s signature by ``issuer`` (memoised by content); return its SHA-256."""
-    encoded = crl.public_bytes(Encoding.DER)
-    digest = hashlib.sha256(encoded).hexdigest()
-    key = (hashlib.sha256(b"crl|" + encoded).digest(), hashlib.sha256(der(issuer)).digest())
+def _crl_authentic(entry: TdxCrl, issuer: x509.Certificate, role: str, trust: TrustStore) -> str:
+    """Verify the CRL's signature by ``issuer`` (memoised by content); return its SHA-256."""
+    crl = entry.crl
+    digest = entry.sha256
+    key = (hashlib.sha256(b"crl|" + bytes.fromhex(digest)).digest(),
+           hashlib.sha256(der(issuer)).digest())  # fmt: skip
     if trust.memo.contains(key):
         return digest
     try:
@@ -241,10 +288,12 @@ def _apply_crls(
     role: str,
     trust: TrustStore,
 ) -> tuple[RevocationInfo, list[x509.CertificateRevocationList]]:
-    relevant = [(crl, src) for crl, src in coll.crls if crl.issuer == issuer.subject]
+    subject = issuer.subject
+    relevant = [entry for entry in coll.crls if entry.crl.issuer == subject]
     best: RevocationInfo | None = None
-    for crl, source in relevant:
-        digest = _crl_authentic(crl, issuer, role, trust)
+    for entry in relevant:
+        crl, source = entry.crl, entry.source
+        digest = _crl_authentic(entry, issuer, role, trust)
         for cert, cert_role in targets:
             require_not_revoked(crl, cert, role=cert_role, platform=PLATFORM)
         info = RevocationInfo(checked=True, issuer=issuer.subject.rfc4514_string(),
@@ -255,10 +304,49 @@ def _apply_crls(
             best = info
     if best is None:
         return RevocationInfo(checked=False, issuer=issuer.subject.rfc4514_string()), []
-    return best, [crl for crl, _ in relevant]
+    return best, [entry.crl for entry in relevant]
+
+
+_CrlResult = tuple[RevocationInfo, list[x509.CertificateRevocationList]]
+
+
+def _crls_cached(trust: TrustStore, key: bytes, apply: Callable[[], _CrlResult]) -> _CrlResult:
+    """Applying fixed CRLs to fixed certificates always gives the same (successful) answer."""
+    digest = hashlib.sha256(b"tdx.crls|" + key).digest()
+    cached = trust.parsed.get(digest)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    result = apply()
+    trust.parsed.put(digest, result)
+    return result
 
 
 # --- 6, 7: signed JSON collateral ----------------------------------------------------------
+
+
+def _prepared(collateral: CollateralSet, trust: TrustStore) -> TdxCollateral:
+    """``gather`` the collateral and compare supplied roots with the pinned one (cached by the
+    collateral's content and the pinned root)."""
+    anchor = trust.require(INTEL_SGX_ROOT, platform=PLATFORM)
+    key = hashlib.sha256(collateral_key(collateral) + "|".join(anchor.fingerprints).encode())
+    cached = trust.parsed.get(b"tdx.prepared|" + key.digest())
+    if isinstance(cached, TdxCollateral):
+        return cached
+    coll = gather(collateral)
+    _check_supplied_roots([c for c, _ in coll.certificates], trust)
+    trust.parsed.put(b"tdx.prepared|" + key.digest(), coll)
+    return coll
+
+
+def _cached_parse(trust: TrustStore, kind: str, data: bytes, parse: Callable[[bytes], T]) -> T:
+    """Parse authenticated bytes once per trust store (keyed by their SHA-256)."""
+    key = f"tdx.{kind}|".encode() + hashlib.sha256(data).digest()
+    cached = trust.parsed.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    value = parse(data)
+    trust.parsed.put(key, value)
+    return value
 
 
 def _check_supplied_roots(certs: list[x509.Certificate], trust: TrustStore) -> None:
@@ -330,13 +418,15 @@ def _authenticate(
     root_crls: list[x509.CertificateRevocationList],
     trust: TrustStore,
     now: datetime,
-) -> x509.Certificate:
+) -> tuple[x509.Certificate, int]:
     """Find the signer (the delivered chain first, else the supplied certificates), check its
-    chain at ``now``, and verify the signature over the exact signed bytes; return the signer.
+    chain at ``now``, and verify the signature over the exact signed bytes; return the signer
+    and how many candidate signers there were.
     """
     label = _KIND_LABEL[item.signed.kind]
     if item.chain is not None:
-        _check_supplied_roots(list(item.chain), trust)
+        # (every delivered chain is also in the certificate pool, whose copies of the root were
+        # compared with the pinned one before any collateral was read)
         pool = [c for c in item.chain if c.subject != root.subject]
     else:
         pool = [c for c, _ in coll.certificates if common_name(c.subject) == TCB_SIGNING_CN]
@@ -364,7 +454,7 @@ def _authenticate(
         except (TdxCollateralChainError, CollateralSignatureError) as exc:
             first = first or exc
             continue
-        return cert
+        return cert, len(candidates)
     assert first is not None
     raise first
 
@@ -384,7 +474,7 @@ def _select_tcb_info(
     root_crls: list[x509.CertificateRevocationList],
     trust: TrustStore,
     now: datetime,
-) -> tuple[pcs.TcbInfo, CollateralInfo]:
+) -> tuple[pcs.TcbInfo, CollateralInfo, x509.Certificate, bool]:
     fmspc = ext.fmspc.hex()
     # Pick by the (not yet authenticated) FMSPC; the pick is then fully verified, so a wrong
     # pick can only fail, never pass.
@@ -397,9 +487,11 @@ def _select_tcb_info(
             actual=("TCB Info for FMSPC " + ", ".join(supplied)) if supplied else "none",
         )  # fmt: skip
     chosen: list[tuple[pcs.TcbInfo, CollateralInfo]] = []
+    signers: list[tuple[x509.Certificate, int]] = []
     for item in items:
-        signer = _authenticate(item, coll, root, root_crls, trust, now)
-        info = pcs.parse_tcb_info(item.signed.signed)
+        signer, count = _authenticate(item, coll, root, root_crls, trust, now)
+        signers.append((signer, count))
+        info = _cached_parse(trust, "tcb_info", item.signed.signed, pcs.parse_tcb_info)
         chosen.append(
             (
                 info,
@@ -414,7 +506,8 @@ def _select_tcb_info(
                 ),
             )
         )
-    info, meta = max(chosen, key=lambda c: _preference(c[1], now))
+    best = max(range(len(chosen)), key=lambda i: _preference(chosen[i][1], now))
+    info, meta = chosen[best]
     if info.fmspc != ext.fmspc:  # Intel QVL 4.1.2.4.10 (bytes; hex case is irrelevant)
         raise TdxCollateralMissingError(
             f"collateral missing for FMSPC {fmspc}: the TCB Info supplied is for "
@@ -426,7 +519,8 @@ def _select_tcb_info(
             "TCB Info PCE ID differs from the PCK certificate's", platform=PLATFORM,
             field="tcb_info.pceId", expected=ext.pce_id.hex(), actual=info.pce_id.hex(),
         )  # fmt: skip
-    return info, meta
+    static = len(items) == 1 and signers[0][1] == 1
+    return info, meta, signers[best][0], static
 
 
 def _select_qe_identity(
@@ -435,7 +529,7 @@ def _select_qe_identity(
     root_crls: list[x509.CertificateRevocationList],
     trust: TrustStore,
     now: datetime,
-) -> tuple[pcs.QeIdentity, CollateralInfo]:
+) -> tuple[pcs.QeIdentity, CollateralInfo, x509.Certificate, bool]:
     items = list(coll.qe_identities)
     if len(items) > 1:
         items = [i for i in items if _peek(i, "id") == "TD_QE"]
@@ -447,9 +541,11 @@ def _select_qe_identity(
             actual=("identities " + ", ".join(found)) if found else "none",
         )  # fmt: skip
     chosen: list[tuple[pcs.QeIdentity, CollateralInfo]] = []
+    signers: list[tuple[x509.Certificate, int]] = []
     for item in items:
-        signer = _authenticate(item, coll, root, root_crls, trust, now)
-        ident = pcs.parse_qe_identity(item.signed.signed)
+        signer, count = _authenticate(item, coll, root, root_crls, trust, now)
+        signers.append((signer, count))
+        ident = _cached_parse(trust, "qe_identity", item.signed.signed, pcs.parse_qe_identity)
         chosen.append(
             (
                 ident,
@@ -464,7 +560,41 @@ def _select_qe_identity(
                 ),
             )
         )
-    return max(chosen, key=lambda c: _preference(c[1], now))
+    best = max(range(len(chosen)), key=lambda i: _preference(chosen[i][1], now))
+    static = len(items) == 1 and signers[0][1] == 1
+    return chosen[best][0], chosen[best][1], signers[best][0], static
+
+
+@dataclass(frozen=True, slots=True)
+class _Selected:
+    value: object
+    meta: CollateralInfo
+    signer: x509.Certificate
+
+
+def _selected(
+    trust: TrustStore,
+    key: bytes,
+    now: datetime,
+    select: Callable[[], tuple[T, CollateralInfo, x509.Certificate, bool]],
+) -> tuple[T, CollateralInfo]:
+    """Run ``select`` or reuse its result for the same collateral: the choice, the signatures
+    and the revocation of the signer depend only on the collateral's bytes when there was a
+    single candidate (and a single signer); the signer's validity at ``now`` is re-checked."""
+    cached = trust.parsed.get(key)
+    if isinstance(cached, _Selected):
+        try:
+            check_validity(cached.signer, now, role="TCB Signing", platform=PLATFORM)
+        except ChainError as exc:
+            raise TdxCollateralChainError(
+                f"collateral issuer chain is not valid: {exc.message}", platform=PLATFORM,
+                field=exc.field, expected=exc.expected, actual=exc.actual,
+            ) from exc  # fmt: skip
+        return cached.value, cached.meta  # type: ignore[return-value]
+    value, meta, signer, static = select()
+    if static:
+        trust.parsed.put(key, _Selected(value=value, meta=meta, signer=signer))
+    return value, meta
 
 
 def _hex_equals(value: object, want: bytes) -> bool:
@@ -556,8 +686,9 @@ def verify(
     quote = abi.parse_quote(evidence)
     # 3, 10, 11, 13: authenticate the quote (no collateral needed).
     chain = _verify_pck_chain(quote, trust, now)
-    ext = parse_pck_extensions(chain.leaf)
-    _verify_qe_report(quote, chain.leaf)
+    ext = _cached_parse(trust, "pck", der(chain.leaf),
+                        lambda _: parse_pck_extensions(chain.leaf))  # fmt: skip
+    _verify_qe_report(quote, chain)
     _check_binding(quote)
     _verify_quote_signature(quote)
     if quote.header.qe_vendor_id != abi.INTEL_QE_VENDOR_ID:
@@ -567,14 +698,27 @@ def verify(
             actual=quote.header.qe_vendor_id.hex(),
         )  # fmt: skip
     # 4–5: revocation lists (the PCK CRL must be issued by the PCK leaf's issuer).
-    coll = gather(collateral if collateral is not None else CollateralSet())
-    _check_supplied_roots([c for c, _ in coll.certificates], trust)
-    root_crl, root_crls = _apply_crls(coll, chain.root, [(chain.intermediate, "PCK CA")],
-                                      "Intel SGX Root CA CRL", trust)  # fmt: skip
-    pck_crl, _ = _apply_crls(coll, chain.intermediate, [(chain.leaf, "PCK")], "PCK CRL", trust)
+    coll = _prepared(collateral if collateral is not None else CollateralSet(), trust)
+    fps = chain.fingerprints
+    root_crl, root_crls = _crls_cached(
+        trust, coll.key + f"root|{fps[2]}|{fps[1]}".encode(),
+        lambda: _apply_crls(coll, chain.root, [(chain.intermediate, "PCK CA")],
+                            "Intel SGX Root CA CRL", trust),
+    )  # fmt: skip
+    pck_crl, _ = _crls_cached(
+        trust, coll.key + f"pck|{fps[1]}|{fps[0]}".encode(),
+        lambda: _apply_crls(coll, chain.intermediate, [(chain.leaf, "PCK")], "PCK CRL", trust),
+    )  # fmt: skip
     # 6–8: TCB Info and QE Identity, authenticated, bound to the PCK's FMSPC and PCE ID.
-    tcb_info, tcb_meta = _select_tcb_info(coll, ext, chain.root, root_crls, trust, now)
-    qe_identity, qe_meta = _select_qe_identity(coll, chain.root, root_crls, trust, now)
+    base = coll.key + chain.fingerprints[2].encode()
+    tcb_info, tcb_meta = _selected(
+        trust, hashlib.sha256(b"tdx.tcb-info|" + base + ext.fmspc + ext.pce_id).digest(), now,
+        lambda: _select_tcb_info(coll, ext, chain.root, root_crls, trust, now),
+    )  # fmt: skip
+    qe_identity, qe_meta = _selected(
+        trust, hashlib.sha256(b"tdx.qe-identity|" + base).digest(), now,
+        lambda: _select_qe_identity(coll, chain.root, root_crls, trust, now),
+    )  # fmt: skip
     # 12: the QE is Intel's TD QE.
     _check_qe_identity(quote.qe_report, qe_identity)
     # 9, 14: module identity and the converged TCB status.
@@ -623,7 +767,7 @@ def verify(
             serial=f"{leaf.serial_number:x}",
             not_before=leaf.not_valid_before_utc,
             not_after=leaf.not_valid_after_utc,
-            sha256=fingerprint(leaf),
+            sha256=chain.fingerprints[0],
             fmspc=ext.fmspc.hex(),
             pce_id=ext.pce_id.hex(),
             ppid=ext.ppid.hex(),
@@ -644,7 +788,7 @@ def verify(
         qe_identity=qe_meta,
         pck_crl=pck_crl,
         root_crl=root_crl,
-        chain=(fingerprint(leaf), fingerprint(chain.intermediate), fingerprint(chain.root)),
+        chain=chain.fingerprints,
         quote_sha256=hashlib.sha256(quote.raw).hexdigest(),
         trailing_bytes=quote.trailing_bytes,
     )
