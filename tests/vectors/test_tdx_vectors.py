@@ -220,3 +220,14 @@ def test_2026_collateral_with_renewed_tcb_signing_certificate() -> None:
     path = TDX / "collateral-2026-01-tinfoil" / "tcb_info_90c06f000000_issuer_chain.pem"
     chain = load_certificates(path.read_bytes(), role="chain", platform="tdx")
     assert chain[0].not_valid_before_utc.year == 2025
+
+
+def test_public_api_verifies_a_tdx_quote() -> None:
+    import teeclient
+
+    name = "v4-b0c06f-dcap"
+    appraisal = teeclient.verify(TDX / name / "quote.dat",
+                                 collateral=[TDX / name / "collateral.json"],
+                                 at=suggested_now(name))  # fmt: skip
+    assert appraisal.accepted
+    assert appraisal.components[0].kind == "tdx"
