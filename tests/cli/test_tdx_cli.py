@@ -101,6 +101,7 @@ def test_inspect_quote_without_collateral() -> None:
     [
         ("collateral-2026-01-tinfoil/tcb_info_90c06f000000.json", "intel-tcb-info"),
         ("collateral-2026-01-tinfoil/qe_identity.json", "intel-qe-identity"),
+        ("v4-b0c06f-dcap/collateral.json", "dcap-qvl-collateral"),
         ("collateral-2026-01-tinfoil/pck_crl_platform.der", "crl"),
         ("collateral-2026-01-tinfoil/tcb_info_90c06f000000_issuer_chain.pem", "certificates"),
     ],

@@ -7,9 +7,11 @@ from typing import Any
 
 from teeclient._time import iso
 from teeclient._x509 import fingerprint, load_certificate
+from teeclient.collateral.items import CollateralItem, CollateralSet
 from teeclient.errors import TeeclientError
 from teeclient.platforms import VerifyOptions
 from teeclient.platforms.tdx import abi, pcs
+from teeclient.platforms.tdx.collateral import DCAP_QVL_KEYS, gather
 from teeclient.platforms.tdx.pck import parse_pck_extensions
 
 __all__ = ["describe_collateral", "describe_evidence"]
@@ -74,8 +76,8 @@ def describe_evidence(data: bytes, *, options: VerifyOptions) -> dict[str, Any]:
 
 
 def describe_collateral(data: bytes, *, source: str) -> dict[str, Any] | None:
-    """Decode a PCS TCB Info or QE Identity body (signature not checked), or None if the
-    JSON is neither.
+    """Decode a PCS TCB Info or QE Identity body, or a dcap-qvl collateral bundle (signatures
+    not checked), or None if the JSON is none of these.
 
     Raises:
         TdxCollateralMalformedError: it claims to be one but is malformed.
@@ -83,37 +85,57 @@ def describe_collateral(data: bytes, *, source: str) -> dict[str, Any] | None:
     spans = pcs.top_level_spans(data, field=source)
     if "tcbInfo" in spans:
         signed = pcs.extract_signed(data, "tcb_info", source=source)
-        info = pcs.parse_tcb_info(signed.signed)
-        return {
-            "kind": "intel-tcb-info",
-            "content": {
-                "id": info.id,
-                "version": info.version,
-                "issue_date": iso(info.issue_date),
-                "next_update": iso(info.next_update),
-                "fmspc": info.fmspc.hex(),
-                "pce_id": info.pce_id.hex(),
-                "tcb_evaluation_data_number": info.tcb_evaluation_data_number,
-                "tdx_module_identities": [i.id for i in info.tdx_module_identities or ()],
-                "tcb_levels": [lv.to_dict() for lv in info.tcb_levels],
-                "signature_verified": False,
-            },
-        }
+        return {"kind": "intel-tcb-info", "content": _tcb_info(signed.signed)}
     if "enclaveIdentity" in spans:
         signed = pcs.extract_signed(data, "qe_identity", source=source)
-        ident = pcs.parse_qe_identity(signed.signed)
+        return {"kind": "intel-qe-identity", "content": _qe_identity(signed.signed)}
+    if set(spans) & DCAP_QVL_KEYS:
+        coll = gather(CollateralSet.of([CollateralItem(data=data, source=source)]))
         return {
-            "kind": "intel-qe-identity",
+            "kind": "dcap-qvl-collateral",
             "content": {
-                "id": ident.id,
-                "version": ident.version,
-                "issue_date": iso(ident.issue_date),
-                "next_update": iso(ident.next_update),
-                "tcb_evaluation_data_number": ident.tcb_evaluation_data_number,
-                "mrsigner": ident.mrsigner.hex(),
-                "isvprodid": ident.isvprodid,
-                "tcb_levels": [lv.to_dict() for lv in ident.tcb_levels],
-                "signature_verified": False,
+                "tcb_info": _tcb_info(coll.tcb_infos[0].signed.signed),
+                "qe_identity": _qe_identity(coll.qe_identities[0].signed.signed),
+                "crls": [
+                    {"issuer": c.crl.issuer.rfc4514_string(),
+                     "this_update": iso(c.crl.last_update_utc),
+                     "next_update": iso(c.crl.next_update_utc) if c.crl.next_update_utc else None,
+                     "revoked": len(c.crl), "sha256": c.sha256}
+                    for c in coll.crls
+                ],
+                "certificates": [c.subject.rfc4514_string() for c, _ in coll.certificates],
+                "signatures_verified": False,
             },
-        }
+        }  # fmt: skip
     return None
+
+
+def _tcb_info(signed: bytes) -> dict[str, Any]:
+    info = pcs.parse_tcb_info(signed)
+    return {
+        "id": info.id,
+        "version": info.version,
+        "issue_date": iso(info.issue_date),
+        "next_update": iso(info.next_update),
+        "fmspc": info.fmspc.hex(),
+        "pce_id": info.pce_id.hex(),
+        "tcb_evaluation_data_number": info.tcb_evaluation_data_number,
+        "tdx_module_identities": [i.id for i in info.tdx_module_identities or ()],
+        "tcb_levels": [lv.to_dict() for lv in info.tcb_levels],
+        "signature_verified": False,
+    }
+
+
+def _qe_identity(signed: bytes) -> dict[str, Any]:
+    ident = pcs.parse_qe_identity(signed)
+    return {
+        "id": ident.id,
+        "version": ident.version,
+        "issue_date": iso(ident.issue_date),
+        "next_update": iso(ident.next_update),
+        "tcb_evaluation_data_number": ident.tcb_evaluation_data_number,
+        "mrsigner": ident.mrsigner.hex(),
+        "isvprodid": ident.isvprodid,
+        "tcb_levels": [lv.to_dict() for lv in ident.tcb_levels],
+        "signature_verified": False,
+    }
