@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from teeclient._time import iso, require_aware
+from teeclient._time import require_aware
 from teeclient._x509 import (
     check_validity,
     common_name,
@@ -805,8 +805,3 @@ def verify_evidence(
     """Registry entry point (see ``teeclient.platforms.verify_evidence``)."""
     del options  # TDX needs no per-call options
     return verify(data, trust=trust, now=now, collateral=collateral)
-
-
-def describe_window(meta: CollateralInfo) -> str:
-    """``issueDate .. nextUpdate`` of a collateral item (for messages)."""
-    return f"{iso(meta.issue_date)} .. {iso(meta.next_update)}"
