@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from teeclient.collateral.items import CollateralSet
+    from teeclient.trust import TrustStore
+
 import json
 import sys
 from datetime import UTC, datetime
@@ -18,7 +24,7 @@ NONCE = bytes.fromhex("931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32
 PPCIE_NONCE = bytes.fromhex("4760e30534a0621357d458b1a7936551b5dc4cd1e69718adf7ed9fb0252a537e")
 
 
-def _generated_node() -> tuple[bytes, object, object, bytes]:
+def _generated_node() -> tuple[bytes, CollateralSet, TrustStore, bytes]:
     """8 GPUs + 4 switches from the generated PKI, with RIMs and OCSP for every chain."""
     from teeclient.collateral.items import CollateralItem, CollateralSet
     from teeclient.platforms.nvidia.abi import DeviceKind
@@ -34,23 +40,38 @@ def _generated_node() -> tuple[bytes, object, object, bytes]:
     nonce = bytes(range(32))
     switch_pdis = [bytes([0x10 + i]) * 8 for i in range(4)]
     gpus = [gpu_pki.issue_device(serial=0x1000 + i) for i in range(8)]
-    opaque = gpu_opaque(feature_flag=2, opaque_data_version=1, chip_info="GH100",
-                        switch_pdis=[*switch_pdis, *([bytes(8)] * 14)])  # fmt: skip
+    opaque = gpu_opaque(
+        feature_flag=2,
+        opaque_data_version=1,
+        chip_info="GH100",
+        switch_pdis=[*switch_pdis, *([bytes(8)] * 14)],
+    )
     spec = SpdmReportSpec(nonce=nonce, opaque=opaque)
     entries = [(spec.build(d.key), d.chain_pem(), "HOPPER") for d in gpus]
     sw_pki = gpu_pki.replace(chip="LS_10")
     switches = [sw_pki.issue_device(serial=0x2000 + i, fwid=None) for i in range(4)]
     for i, d in enumerate(switches):
-        sw_spec = SpdmReportSpec(nonce=nonce, kind=DeviceKind.SWITCH,
-                                 blocks={j: bytes([j]) * 48 for j in range(1, 32)},
-                                 opaque=switch_opaque(device_pdi=switch_pdis[i][::-1],
-                                                      project="5612", project_sku="0002",
-                                                      chip_sku="890"))  # fmt: skip
+        sw_spec = SpdmReportSpec(
+            nonce=nonce,
+            kind=DeviceKind.SWITCH,
+            blocks={j: bytes([j]) * 48 for j in range(1, 32)},
+            opaque=switch_opaque(
+                device_pdi=switch_pdis[i][::-1], project="5612", project_sku="0002", chip_sku="890"
+            ),
+        )
         entries.append((sw_spec.build(d.key), d.chain_pem(), "LS10"))
-    driver = gpu_pki.sign_rim(RimSpec(colloquial_version="550.90.07", golden={
-        i: (spec.blocks[i + 1],) for i in (7, *range(21, 41))}))  # fmt: skip
-    vbios = gpu_pki.sign_rim(RimSpec(colloquial_version="96.00.9F.00.01", golden={
-        i: (spec.blocks[i + 1],) for i in (*range(7), *range(8, 13))}))  # fmt: skip
+    driver = gpu_pki.sign_rim(
+        RimSpec(
+            colloquial_version="550.90.07",
+            golden={i: (spec.blocks[i + 1],) for i in (7, *range(21, 41))},
+        )
+    )
+    vbios = gpu_pki.sign_rim(
+        RimSpec(
+            colloquial_version="96.00.9F.00.01",
+            golden={i: (spec.blocks[i + 1],) for i in (*range(7), *range(8, 13))},
+        )
+    )
     switch_rim = gpu_pki.sign_rim(
         RimSpec(
             colloquial_version="96.10.55.00.01",
@@ -83,20 +104,33 @@ def run() -> list[Result]:
     device_ocsp = sorted((E2E / "ocsp").glob("test_gpu_certificate_*"))
     rim_ocsp = [p for p in sorted((E2E / "ocsp").glob("*.b64")) if p not in device_ocsp]
     responses = [ocsp.load_response(p.read_bytes(), source=p.name) for p in rim_ocsp]
-    rims = [rim.verify_rim(p.read_bytes(), trust=trust, source=p.name, ocsp_responses=responses,
-                           now=datetime(2025, 10, 24, 12, tzinfo=UTC))
-            for p in sorted(E2E.glob("*.xml"))]  # fmt: skip
+    rims = [
+        rim.verify_rim(
+            p.read_bytes(),
+            trust=trust,
+            source=p.name,
+            ocsp_responses=responses,
+            now=datetime(2025, 10, 24, 12, tzinfo=UTC),
+        )
+        for p in sorted(E2E.glob("*.xml"))
+    ]
     chain_only = CollateralSet.from_files([E2E / "hopperCertChain.txt", *device_ocsp])
-    full = CollateralSet.from_files([E2E / "hopperCertChain.txt", *device_ocsp,
-                                     *sorted(E2E.glob("*.xml"))])  # fmt: skip
+    full = CollateralSet.from_files(
+        [E2E / "hopperCertChain.txt", *device_ocsp, *sorted(E2E.glob("*.xml"))]
+    )
     gpu_json = (V / "ppcie" / "hgx_h100_8gpu_ppcie_590.12_gpu_evidence.json").read_bytes()
     switches = CollateralSet.from_files([V / "ppcie" / "hgx_4x_ls10_switch_evidence.json"])
     node_ev, node_col, node_trust, node_nonce = _generated_node()
     policy = load_baseline()
 
     def node() -> object:
-        claims = verify(node_ev, trust=node_trust, now=T1, collateral=node_col,  # type: ignore[arg-type]
-                        nonce=node_nonce)  # fmt: skip
+        claims = verify(
+            node_ev,
+            trust=node_trust,
+            now=T1,
+            collateral=node_col,
+            nonce=node_nonce,
+        )
         return appraise([claims], policy, T1)
 
     results = [
@@ -139,13 +173,26 @@ def run() -> list[Result]:
         ),
     ]
     cli = str(Path(sys.executable).with_name("teeclient"))
-    results.append(measure_process(
-        "cold `teeclient verify` NVIDIA e2e process",
-        [cli, "verify", str(E2E / "hopperAttestationReport.txt"), "--collateral",
-         str(E2E / "hopperCertChain.txt"), *[x for p in device_ocsp for x in ("-c", str(p))],
-         "--at", "2025-08-21T12:00:00Z", "--nonce", NONCE.hex(), "--json"],
-        samples=8, ok_codes=(0, 1),
-    ))  # fmt: skip
+    results.append(
+        measure_process(
+            "cold `teeclient verify` NVIDIA e2e process",
+            [
+                cli,
+                "verify",
+                str(E2E / "hopperAttestationReport.txt"),
+                "--collateral",
+                str(E2E / "hopperCertChain.txt"),
+                *[x for p in device_ocsp for x in ("-c", str(p))],
+                "--at",
+                "2025-08-21T12:00:00Z",
+                "--nonce",
+                NONCE.hex(),
+                "--json",
+            ],
+            samples=8,
+            ok_codes=(0, 1),
+        )
+    )
     return results
 
 

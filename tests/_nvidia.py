@@ -58,8 +58,9 @@ class Generated:
         """nvattest JSON for this one GPU."""
         return evidence_json([(self.report, self.device.chain_pem(), "HOPPER")], nonce=self.nonce)
 
-    def collateral(self, *extra: bytes, ocsp: bool = True,
-                   device_answers: list[bytes] | None = None) -> CollateralSet:  # fmt: skip
+    def collateral(
+        self, *extra: bytes, ocsp: bool = True, device_answers: list[bytes] | None = None
+    ) -> CollateralSet:
         """RIMs, OCSP answers for every chain (good, current at T1) and ``extra`` items."""
         items = [self.driver_rim, self.vbios_rim]
         if ocsp:
@@ -68,19 +69,29 @@ class Generated:
                 answers = self.pki.device_ocsp(self.device)
             items += answers + self.pki.rim_ocsp()
         items += list(extra)
-        return CollateralSet.of(CollateralItem(data=d, source=f"item{i}")
-                                for i, d in enumerate(items))  # fmt: skip
+        return CollateralSet.of(
+            CollateralItem(data=d, source=f"item{i}") for i, d in enumerate(items)
+        )
 
-    def verify(self, *extra: bytes, ocsp: bool = True, device_answers: list[bytes] | None = None,
-               **kw: object) -> NvidiaNodeClaims:  # fmt: skip
+    def verify(
+        self,
+        *extra: bytes,
+        ocsp: bool = True,
+        device_answers: list[bytes] | None = None,
+        **kw: object,
+    ) -> NvidiaNodeClaims:
         """Verify at T1 with this PKI's trust store."""
         args: dict[str, object] = {"nonce": self.nonce, **kw}
         col = self.collateral(*extra, ocsp=ocsp, device_answers=device_answers)
         return verify(self.evidence(), trust=self.pki.trust_store(), now=T1, collateral=col, **args)  # type: ignore[arg-type]
 
 
-def generated(*, opaque: bytes | None = None, nonce: bytes = bytes(range(32)),
-              golden_override: dict[int, bytes] | None = None) -> Generated:  # fmt: skip
+def generated(
+    *,
+    opaque: bytes | None = None,
+    nonce: bytes = bytes(range(32)),
+    golden_override: dict[int, bytes] | None = None,
+) -> Generated:
     """A consistent generated GPU: report, driver RIM (7, 21–40) and VBIOS RIM (0–6, 8–12)."""
     p = pki()
     dev = p.issue_device()
@@ -99,5 +110,6 @@ def generated(*, opaque: bytes | None = None, nonce: bytes = bytes(range(32)),
             golden={i: (golden[i],) for i in (*range(7), *range(8, 13))},
         )
     )
-    return Generated(pki=p, device=dev, spec=spec, report=report, driver_rim=driver,
-                     vbios_rim=vbios, nonce=nonce)  # fmt: skip
+    return Generated(
+        pki=p, device=dev, spec=spec, report=report, driver_rim=driver, vbios_rim=vbios, nonce=nonce
+    )

@@ -27,10 +27,12 @@ from teeclient.errors import (
     ChainSignatureError,
     ChainUntrustedError,
     CollateralSignatureError,
+    MalformedCertificateError,
     ParseError,
 )
 
 __all__ = [
+    "ParseCache",
     "SignatureMemo",
     "check_validity",
     "common_name",
@@ -50,7 +52,8 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
     """Parse one DER certificate (a serial-0 AMD VEK is accepted; sev-snp.md §5.4).
 
     Raises:
-        ParseError: not a DER X.509 certificate, or larger than 64 KiB.
+        MalformedCertificateError: not a DER X.509 certificate (a ParseError and a ChainError).
+        ParseError: larger than 64 KiB.
     """
     if len(data) > _MAX_CERT_BYTES:
         raise ParseError(
@@ -63,7 +66,7 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
             )
             return _names_parsed(x509.load_der_x509_certificate(data))
     except (ValueError, x509.InvalidVersion) as exc:
-        raise ParseError(
+        raise MalformedCertificateError(
             f"not a DER X.509 certificate: {exc}", platform=platform, field=role
         ) from exc
 
@@ -92,7 +95,9 @@ def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Cer
                 )
                 return [_names_parsed(c) for c in x509.load_pem_x509_certificates(data)]
         except (ValueError, x509.InvalidVersion) as exc:
-            raise ParseError(f"invalid PEM: {exc}", platform=platform, field=role) from exc
+            raise MalformedCertificateError(
+                f"invalid PEM certificate: {exc}", platform=platform, field=role
+            ) from exc
     return [load_certificate(data, role=role, platform=platform)]
 
 
@@ -181,6 +186,31 @@ class SignatureMemo:
             if len(self._values) >= self.max_entries:
                 self._values.clear()
             self._values[(kind, digest)] = value
+
+
+@dataclass(slots=True, eq=False)
+class ParseCache:
+    """Values derived deterministically from exact bytes (parsed collateral), by content hash.
+
+    Keys are SHA-256 digests of the bytes a value was derived from (with a domain prefix), so a
+    hit returns exactly what parsing those bytes again would return. Nothing that depends on
+    the verification time, or on a signature check, is stored here. Bounded; cleared when full.
+    """
+
+    _values: dict[bytes, object] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    max_entries: int = 512
+
+    def get(self, key: bytes) -> object | None:
+        """The value stored under ``key``, or None."""
+        return self._values.get(key)
+
+    def put(self, key: bytes, value: object) -> None:
+        """Store ``value`` under ``key``."""
+        with self._lock:
+            if len(self._values) >= self.max_entries:
+                self._values.clear()
+            self._values[key] = value
 
 
 def verify_issued_by(

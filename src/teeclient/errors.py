@@ -11,7 +11,7 @@
     │   ├── ParseError                 *.malformed, *.unsupported_*
     │   ├── SignatureError             *.signature_invalid
     │   ├── ChainError                 chain.*  (untrusted, expired, revoked, bad extensions)
-    │   ├── EndorsementError           snp.tcb_mismatch, snp.chip_id_mismatch, nvidia.fwid_mismatch
+    │   ├── EndorsementError           snp.tcb_mismatch, tdx.qe_identity_mismatch, ...
     │   ├── BindingError               binding.*
     │   └── FreshnessError             freshness.*
     ├── CollateralError                (exit 4) collateral missing, stale or not authentic
@@ -94,6 +94,14 @@ __all__ = [
     "SnpSignatureError",
     "SnpTcbMismatchError",
     "SnpUnsignedReportError",
+    "TdxAttestationKeyBindingError",
+    "TdxCollateralChainError",
+    "TdxCollateralMalformedError",
+    "TdxCollateralMissingError",
+    "TdxQeIdentityMismatchError",
+    "TdxQeReportSignatureError",
+    "TdxQuoteSignatureError",
+    "TdxTcbInfoMismatchError",
     "TeeclientError",
     "TransportError",
     "UnsupportedFormatError",
@@ -336,8 +344,8 @@ class ChainRevokedError(ChainError):
     code = "chain.revoked"
 
 
-class MalformedCertificateError(ChainError):
-    """A certificate (or collateral item) that should hold one cannot be parsed."""
+class MalformedCertificateError(ChainError, ParseError):
+    """A certificate (or collateral item that should hold one) cannot be parsed."""
 
     code = "chain.malformed_certificate"
 
@@ -400,6 +408,30 @@ class NvidiaDeviceSetError(EvidenceError):
     """A set of NVIDIA devices is inconsistent (mixed modes, duplicates, different nonces)."""
 
     code = "nvidia.device_set_inconsistent"
+
+
+class TdxQuoteSignatureError(SignatureError):
+    """The TDX quote signature does not verify with the quote's attestation key."""
+
+    code = "tdx.quote_signature_invalid"
+
+
+class TdxQeReportSignatureError(SignatureError):
+    """The TDX Quoting Enclave report is not signed by the PCK certificate's key."""
+
+    code = "tdx.qe_report_signature_invalid"
+
+
+class TdxAttestationKeyBindingError(EndorsementError):
+    """QE REPORTDATA is not SHA-256(attestation key ‖ QE authentication data) ‖ zeros."""
+
+    code = "tdx.attestation_key_not_bound"
+
+
+class TdxQeIdentityMismatchError(EndorsementError):
+    """The QE report does not match Intel's QE Identity (MRSIGNER, ISVPRODID, masked fields)."""
+
+    code = "tdx.qe_identity_mismatch"
 
 
 class BindingError(EvidenceError):
@@ -577,6 +609,30 @@ class NrasClaimsError(NrasTokenError):
     """NRAS submods, digests or counts do not match the device tokens."""
 
     code = "nvidia.nras_submods_mismatch"
+
+
+class TdxCollateralMissingError(CollateralMissingError):
+    """No TCB Info for the PCK's FMSPC, or no TD QE Identity, was supplied."""
+
+    code = "tdx.collateral_missing"
+
+
+class TdxCollateralMalformedError(CollateralError):
+    """Intel collateral (TCB Info, QE Identity, dcap-qvl bundle, PCS response) is malformed."""
+
+    code = "tdx.collateral_malformed"
+
+
+class TdxCollateralChainError(CollateralError):
+    """A collateral issuer chain (TCB Signing) does not lead to the pinned Intel root at `now`."""
+
+    code = "tdx.collateral_chain_invalid"
+
+
+class TdxTcbInfoMismatchError(CollateralError):
+    """The TCB Info does not belong to the PCK certificate's platform (PCE ID, TEE type)."""
+
+    code = "tdx.tcb_info_mismatch"
 
 
 # --- transport and policy outcome ------------------------------------------------------------

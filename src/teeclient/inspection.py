@@ -10,7 +10,7 @@ from cryptography import x509
 from teeclient._time import iso
 from teeclient._x509 import fingerprint
 from teeclient.collateral.items import CollateralItem, ItemKind
-from teeclient.errors import InputError, ParseError
+from teeclient.errors import InputError, ParseError, TeeclientError
 from teeclient.platforms import VerifyOptions, describe_evidence, detect_platform
 
 __all__ = ["describe"]
@@ -37,6 +37,13 @@ def _certificate(cert: x509.Certificate) -> dict[str, Any]:
             out["amd_extensions"] = parse_vek_extensions(cert).to_dict()
         except ParseError as exc:
             out["amd_extensions_error"] = exc.to_dict()
+    from teeclient.platforms.tdx.pck import SGX_EXTENSION_OID, parse_pck_extensions
+
+    if any(e.oid.dotted_string == SGX_EXTENSION_OID for e in exts):
+        try:
+            out["intel_sgx_extensions"] = parse_pck_extensions(cert).to_dict()
+        except TeeclientError as exc:
+            out["intel_sgx_extensions_error"] = exc.to_dict()
     return out
 
 
@@ -57,6 +64,12 @@ def describe(data: bytes, *, source: str, product: str | None = None) -> dict[st
         return {"kind": nvidia[0], "sha256": digest, "content": nvidia[1]}
     item = CollateralItem(data=data, source=source)
     kind = item.kind
+    if data.lstrip()[:1] == b"{":
+        from teeclient.platforms.tdx.inspect import describe_collateral
+
+        described = describe_collateral(data, source=source)
+        if described is not None:
+            return {"kind": described["kind"], "sha256": digest, "content": described["content"]}
     if kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE, ItemKind.CRL):
         content: dict[str, Any] = {}
         certs = item.certificates()
@@ -80,8 +93,8 @@ def describe(data: bytes, *, source: str, product: str | None = None) -> dict[st
     raise InputError(
         "not a file teeclient can decode",
         field=source,
-        expected="SEV-SNP report, NVIDIA evidence, certificate(s), CRL, NVIDIA RIM or OCSP "
-        "response",
+        expected="SEV-SNP report, TDX quote, NVIDIA evidence, Intel TCB Info / QE Identity, "
+        "certificate(s), CRL, NVIDIA RIM or OCSP response",
         actual=f"{len(data)} bytes starting {data[:8].hex()}",
     )
 

@@ -79,8 +79,9 @@ def _recognise(data: bytes, origin: str) -> Evidence:
         raise InputError(
             "not a kind of evidence teeclient recognises",
             field=origin,
-            expected="an SEV-SNP report (raw, extended or Azure HCL), NVIDIA GPU/NVSwitch "
-            "evidence (SPDM report, nvattest/NRAS JSON, detached EAT) or a teeclient bundle",
+            expected="an SEV-SNP report (raw, extended or Azure HCL), an Intel TDX quote (v4 or "
+            "v5), NVIDIA GPU/NVSwitch evidence (SPDM report, nvattest/NRAS JSON, detached EAT) or "
+            "a teeclient bundle",
             actual=f"{len(data)} bytes starting {data[:8].hex()}",
         )
     return Evidence(data=data, source=origin, platform=platform)

@@ -107,9 +107,11 @@ def test_exit_codes_for_invalid_evidence_collateral_and_usage() -> None:
 
 def test_ppcie_node_with_switch_evidence_as_collateral(tmp_path: Path) -> None:
     policy = tmp_path / "p.toml"
-    policy.write_text('version = 1\n[revocation]\nnvidia_ocsp = "off"\n[gpu]\ncount = 8\n'
-                      "switch_count = 4\n[[nvidia_gpu]]\nrequire_measurements = false\n"
-                      "[[nvidia_switch]]\nrequire_measurements = false\n")  # fmt: skip
+    policy.write_text(
+        'version = 1\n[revocation]\nnvidia_ocsp = "off"\n[gpu]\ncount = 8\n'
+        "switch_count = 4\n[[nvidia_gpu]]\nrequire_measurements = false\n"
+        "[[nvidia_switch]]\nrequire_measurements = false\n"
+    )
     code, out = _verify(
         str(V / "ppcie/hgx_h100_8gpu_ppcie_590.12_gpu_evidence.json"),
         "--collateral",
@@ -125,13 +127,16 @@ def test_ppcie_node_with_switch_evidence_as_collateral(tmp_path: Path) -> None:
     assert len(out["components"]) == 13
 
 
-@pytest.mark.parametrize(("path", "kind"), [
-    (E2E / "hopperAttestationReport.txt", "nvidia-evidence"),
-    (V / "ppcie/hgx_4x_ls10_switch_evidence.json", "nvidia-evidence"),
-    (E2E / "nras_v4_claims3_detached_eat.json", "nvidia-evidence"),
-    (E2E / "NV_GPU_DRIVER_GH100_550.90.07.xml", "nvidia-rim"),
-    (DEVICE_OCSP[0], "ocsp-response"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        (E2E / "hopperAttestationReport.txt", "nvidia-evidence"),
+        (V / "ppcie/hgx_4x_ls10_switch_evidence.json", "nvidia-evidence"),
+        (E2E / "nras_v4_claims3_detached_eat.json", "nvidia-evidence"),
+        (E2E / "NV_GPU_DRIVER_GH100_550.90.07.xml", "nvidia-rim"),
+        (DEVICE_OCSP[0], "ocsp-response"),
+    ],
+)
 def test_inspect(path: Path, kind: str) -> None:
     result = runner.invoke(app, ["inspect", str(path), "--json"])
     assert result.exit_code == 0, result.stdout

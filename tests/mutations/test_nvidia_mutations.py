@@ -50,8 +50,10 @@ def test_report_byte_flip_is_a_signature_error(region: str, offset: int) -> None
 
 def test_truncated_and_extended_reports() -> None:
     col = CollateralSet.of([CollateralItem(data=CHAIN, source="chain")])
-    for data, code in ((REPORT[:100], "evidence.malformed"),
-                       (REPORT + b"\x00", "nvidia.signature_invalid")):  # fmt: skip
+    for data, code in (
+        (REPORT[:100], "evidence.malformed"),
+        (REPORT + b"\x00", "nvidia.signature_invalid"),
+    ):
         with pytest.raises(TeeclientError) as info:
             verify(data, trust=vendor(), now=T1, collateral=col)
         assert info.value.code == code
@@ -71,12 +73,15 @@ def _pem_der_flip(cert_index: int, der_offset: int) -> bytes:
     return "-----END CERTIFICATE-----".join(blocks).encode()
 
 
-@pytest.mark.parametrize(("index", "offset", "codes"), [
-    (0, 200, {"chain.signature_invalid", "chain.malformed_certificate", "evidence.malformed"}),
-    (1, 150, {"chain.signature_invalid", "chain.malformed_certificate", "evidence.malformed"}),
-    (2, -20, {"chain.signature_invalid"}),  # the signature value of the ICA
-    (3, -20, {"chain.signature_invalid"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("index", "offset", "codes"),
+    [
+        (0, 200, {"chain.signature_invalid", "chain.malformed_certificate", "evidence.malformed"}),
+        (1, 150, {"chain.signature_invalid", "chain.malformed_certificate", "evidence.malformed"}),
+        (2, -20, {"chain.signature_invalid"}),  # the signature value of the ICA
+        (3, -20, {"chain.signature_invalid"}),
+    ],
+)
 def test_chain_byte_flip(index: int, offset: int, codes: set[str]) -> None:
     chain = _pem_der_flip(index, offset)
     with pytest.raises(TeeclientError) as info:
@@ -110,34 +115,60 @@ def _flip_text(data: bytes, needle: bytes, replacement: bytes) -> bytes:
     return data.replace(needle, replacement, 1)
 
 
-@pytest.mark.parametrize(("name", "mutate", "code"), [
-    ("golden value", lambda d: _flip_text(d, b'Hash0="80161aac', b'Hash0="80161aad'),
-     "nvidia.rim_digest_mismatch"),
-    ("colloquialVersion", lambda d: _flip_text(d, b'colloquialVersion="550.90.07"',
-                                                b'colloquialVersion="550.90.08"'),
-     "nvidia.rim_digest_mismatch"),
-    ("active flag", lambda d: _flip_text(d, b'index="0" active="False"',
-                                         b'index="0" active="True"'),
-     "nvidia.rim_digest_mismatch"),
-    ("signature value", lambda d: _flip_text(d, b"<ds:SignatureValue>uA3a",
-                                             b"<ds:SignatureValue>uA3b"),
-     "nvidia.rim_signature_invalid"),
-    ("digest value", lambda d: _flip_text(d, b"<ds:DigestValue>gMJp", b"<ds:DigestValue>gMJq"),
-     "nvidia.rim_signature_invalid"),
-    ("signature method", lambda d: _flip_text(d, b"xmldsig-more#ecdsa-sha384",
-                                              b"xmldsig-more#ecdsa-sha256"),
-     "nvidia.rim_unsupported_signature"),
-    ("c14n method", lambda d: _flip_text(d, b'CanonicalizationMethod Algorithm="http://www.w3.org'
-                                         b'/2006/12/xml-c14n11"',
-                                         b'CanonicalizationMethod Algorithm="http://www.w3.org/'
-                                         b'TR/2001/REC-xml-c14n-20010315"'),
-     "nvidia.rim_unsupported_signature"),
-    ("reference uri", lambda d: _flip_text(d, b'<ds:Reference URI="">',
-                                           b'<ds:Reference URI="#x">'),
-     "nvidia.rim_unsupported_signature"),
-    ("doctype", lambda d: b'<!DOCTYPE x [<!ENTITY e "x">]>' + d, "nvidia.rim_malformed"),
-    ("truncated", lambda d: d[: len(d) // 2], "nvidia.rim_malformed"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "mutate", "code"),
+    [
+        (
+            "golden value",
+            lambda d: _flip_text(d, b'Hash0="80161aac', b'Hash0="80161aad'),
+            "nvidia.rim_digest_mismatch",
+        ),
+        (
+            "colloquialVersion",
+            lambda d: _flip_text(
+                d, b'colloquialVersion="550.90.07"', b'colloquialVersion="550.90.08"'
+            ),
+            "nvidia.rim_digest_mismatch",
+        ),
+        (
+            "active flag",
+            lambda d: _flip_text(d, b'index="0" active="False"', b'index="0" active="True"'),
+            "nvidia.rim_digest_mismatch",
+        ),
+        (
+            "signature value",
+            lambda d: _flip_text(d, b"<ds:SignatureValue>uA3a", b"<ds:SignatureValue>uA3b"),
+            "nvidia.rim_signature_invalid",
+        ),
+        (
+            "digest value",
+            lambda d: _flip_text(d, b"<ds:DigestValue>gMJp", b"<ds:DigestValue>gMJq"),
+            "nvidia.rim_signature_invalid",
+        ),
+        (
+            "signature method",
+            lambda d: _flip_text(d, b"xmldsig-more#ecdsa-sha384", b"xmldsig-more#ecdsa-sha256"),
+            "nvidia.rim_unsupported_signature",
+        ),
+        (
+            "c14n method",
+            lambda d: _flip_text(
+                d,
+                b'CanonicalizationMethod Algorithm="http://www.w3.org/2006/12/xml-c14n11"',
+                b'CanonicalizationMethod Algorithm="http://www.w3.org/'
+                b'TR/2001/REC-xml-c14n-20010315"',
+            ),
+            "nvidia.rim_unsupported_signature",
+        ),
+        (
+            "reference uri",
+            lambda d: _flip_text(d, b'<ds:Reference URI="">', b'<ds:Reference URI="#x">'),
+            "nvidia.rim_unsupported_signature",
+        ),
+        ("doctype", lambda d: b'<!DOCTYPE x [<!ENTITY e "x">]>' + d, "nvidia.rim_malformed"),
+        ("truncated", lambda d: d[: len(d) // 2], "nvidia.rim_malformed"),
+    ],
+)
 def test_rim_mutations(name: str, mutate: object, code: str) -> None:
     data = mutate(RIM)  # type: ignore[operator]
     with pytest.raises(TeeclientError) as info:

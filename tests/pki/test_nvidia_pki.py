@@ -24,8 +24,7 @@ from teeclient.testing.nvidia_evidence import SpdmReportSpec, gpu_opaque, tlv
 from teeclient.testing.pki.nvidia import NvCertOverrides, NvidiaPki, RimSpec
 from tests._nvidia import T1, generated, pki
 
-POLICY = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = "require"\n'
-                      "[[nvidia_gpu]]\n")  # fmt: skip
+POLICY = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = "require"\n[[nvidia_gpu]]\n')
 
 
 def _statuses(claims: object, policy: object = POLICY) -> dict[str, str]:
@@ -42,24 +41,31 @@ def test_generated_gpu_is_accepted_by_baseline() -> None:
     assert _statuses(claims)["nvidia_gpu.ocsp.device_chain"] == "pass"
 
 
-@pytest.mark.parametrize(("status", "reason", "policy_extra", "expect"), [
-    ("revoked", x509.ReasonFlags.key_compromise, "", "fail"),
-    ("revoked", x509.ReasonFlags.certificate_hold, "", "fail"),
-    ("revoked", x509.ReasonFlags.certificate_hold, "allow_certificate_hold = true", "warn"),
-    ("unknown", None, "", "fail"),
-    ("unknown", None, "allow_unknown = true", "warn"),
-    ("revoked", x509.ReasonFlags.key_compromise, 'revoked_grace = "9999d"', "warn"),
-])  # fmt: skip
-def test_ocsp_status_policy(status: str, reason: x509.ReasonFlags | None, policy_extra: str,
-                            expect: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "reason", "policy_extra", "expect"),
+    [
+        ("revoked", x509.ReasonFlags.key_compromise, "", "fail"),
+        ("revoked", x509.ReasonFlags.certificate_hold, "", "fail"),
+        ("revoked", x509.ReasonFlags.certificate_hold, "allow_certificate_hold = true", "warn"),
+        ("unknown", None, "", "fail"),
+        ("unknown", None, "allow_unknown = true", "warn"),
+        ("revoked", x509.ReasonFlags.key_compromise, 'revoked_grace = "9999d"', "warn"),
+    ],
+)
+def test_ocsp_status_policy(
+    status: str, reason: x509.ReasonFlags | None, policy_extra: str, expect: str
+) -> None:
     g = generated()
     brom = g.device.chain[1]
     bad = g.pki.ocsp_response(brom, status=status, reason=reason)
     good = [g.pki.ocsp_response(c) for c in g.device.chain[2:4]]
     claims = g.verify(device_answers=[bad, *good])
     extra = f", {policy_extra}" if policy_extra else ""
-    policy = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = { mode = "require"'
-                          + extra + " }\n[[nvidia_gpu]]\n")  # fmt: skip
+    policy = parse_policy(
+        'version = 1\n[revocation]\nnvidia_ocsp = { mode = "require"'
+        + extra
+        + " }\n[[nvidia_gpu]]\n"
+    )
     checks = claims.gpus[0].device_chain
     assert checks is not None
     assert {c.status.value for c in checks.ocsp} >= {status}
@@ -69,8 +75,9 @@ def test_ocsp_status_policy(status: str, reason: x509.ReasonFlags | None, policy
 def test_ocsp_missing_stale_and_future() -> None:
     g = generated()
     assert _statuses(g.verify(ocsp=False))["nvidia_gpu.ocsp.device_chain"] == "fail"
-    if_present = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = "if-present"\n'
-                              "[[nvidia_gpu]]\n")  # fmt: skip
+    if_present = parse_policy(
+        'version = 1\n[revocation]\nnvidia_ocsp = "if-present"\n[[nvidia_gpu]]\n'
+    )
     assert _statuses(g.verify(ocsp=False), if_present)["nvidia_gpu.ocsp.device_chain"] == "skip"
     p = g.pki
     stale = [
@@ -82,15 +89,17 @@ def test_ocsp_missing_stale_and_future() -> None:
     from teeclient.platforms.nvidia.verify import verify
 
     def run(answers: list[bytes]) -> object:
-        col = CollateralSet.of(CollateralItem(data=d, source=f"i{i}")
-                               for i, d in enumerate([g.driver_rim, g.vbios_rim, *answers,
-                                                      *p.rim_ocsp()]))  # fmt: skip
+        col = CollateralSet.of(
+            CollateralItem(data=d, source=f"i{i}")
+            for i, d in enumerate([g.driver_rim, g.vbios_rim, *answers, *p.rim_ocsp()])
+        )
         return verify(g.evidence(), trust=p.trust_store(), now=T1, collateral=col, nonce=g.nonce)
 
     assert items
     assert _statuses(run(stale))["nvidia_gpu.ocsp.device_chain"] == "fail"
-    grace = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = "allow-stale-until:3d"\n'
-                         "[[nvidia_gpu]]\n")  # fmt: skip
+    grace = parse_policy(
+        'version = 1\n[revocation]\nnvidia_ocsp = "allow-stale-until:3d"\n[[nvidia_gpu]]\n'
+    )
     assert _statuses(run(stale), grace)["nvidia_gpu.ocsp.device_chain"] == "warn"
     future = [
         p.ocsp_response(c, this_update=T1 + timedelta(days=1), next_update=T1 + timedelta(days=2))
@@ -127,8 +136,9 @@ def test_ocsp_wrong_certid_responder_and_nonce() -> None:
     selfsigned = p.ocsp_response(brom, responder=g.device.brom)
     assert _ocsp_error(selfsigned) == "nvidia.ocsp_responder_unauthorized"
     # A delegate without the OCSPSigning EKU.
-    no_eku = NvidiaPki.generate(overrides={"responder.ica": NvCertOverrides(
-        eku=(ExtendedKeyUsageOID.CLIENT_AUTH,))})  # fmt: skip
+    no_eku = NvidiaPki.generate(
+        overrides={"responder.ica": NvCertOverrides(eku=(ExtendedKeyUsageOID.CLIENT_AUTH,))}
+    )
     dev = no_eku.issue_device()
     resp = ocsp.load_response(no_eku.ocsp_response(dev.chain[1]), source="x")
     with pytest.raises(TeeclientError) as info:
@@ -152,10 +162,14 @@ def test_ocsp_wrong_certid_responder_and_nonce() -> None:
         "nvidia.ocsp_nonce_mismatch"
     )
     # Issuer-signed answer, SHA-1 CertID, responder by name: accepted.
-    for answer in (p.ocsp_response(brom, responder="issuer"),
-                   p.ocsp_response(brom, algorithm=__import__(
-                       "cryptography.hazmat.primitives.hashes", fromlist=["SHA1"]).SHA1(),
-                       by_name=True)):  # fmt: skip
+    for answer in (
+        p.ocsp_response(brom, responder="issuer"),
+        p.ocsp_response(
+            brom,
+            algorithm=__import__("cryptography.hazmat.primitives.hashes", fromlist=["SHA1"]).SHA1(),
+            by_name=True,
+        ),
+    ):
         resp = ocsp.load_response(base64.b64encode(answer), source="b64")
         ok = ocsp.check_certificate(brom, g.device.chain[2], [resp], role="brom", now=T1)
         assert ok.status.value == "good"
@@ -218,8 +232,10 @@ def test_measurement_mismatch_allowed_index_and_nvdec0() -> None:
     assert m.result is MeasurementResult.FAIL
     assert [x.index for x in m.mismatches] == [21]
     assert _statuses(claims)["nvidia_gpu.measurements"] == "fail"
-    allow = parse_policy('version = 1\n[revocation]\nnvidia_ocsp = "require"\n'
-                         "[[nvidia_gpu]]\nallowed_mismatch_indices = [21]\n")  # fmt: skip
+    allow = parse_policy(
+        'version = 1\n[revocation]\nnvidia_ocsp = "require"\n'
+        "[[nvidia_gpu]]\nallowed_mismatch_indices = [21]\n"
+    )
     assert _statuses(claims, allow)["nvidia_gpu.measurements"] == "warn"
     skip35 = generated(golden_override={35: b"\xee" * 48})
     claims = skip35.verify()
@@ -236,8 +252,9 @@ def test_measurement_mismatch_allowed_index_and_nvdec0() -> None:
     from teeclient.platforms.nvidia.verify import verify
 
     g = generated()
-    bare = verify(g.evidence(), trust=g.pki.trust_store(), now=T1, nonce=g.nonce,
-                  collateral=CollateralSet())  # fmt: skip
+    bare = verify(
+        g.evidence(), trust=g.pki.trust_store(), now=T1, nonce=g.nonce, collateral=CollateralSet()
+    )
     assert bare.gpus[0].measurements.result is MeasurementResult.UNAVAILABLE
     assert _statuses(bare)["nvidia_gpu.measurements"] == "fail"
 
@@ -271,8 +288,7 @@ def test_nonce_fwid_nvdaod_and_modes() -> None:
     from teeclient.platforms.nvidia.verify import verify
     from teeclient.testing.nvidia_evidence import evidence_json
 
-    ev = evidence_json([(ra, a.chain_pem(), "HOPPER"), (rb, b.chain_pem(), "HOPPER")],
-                       nonce=nonce)  # fmt: skip
+    ev = evidence_json([(ra, a.chain_pem(), "HOPPER"), (rb, b.chain_pem(), "HOPPER")], nonce=nonce)
     with pytest.raises(TeeclientError) as info:
         verify(ev, trust=p.trust_store(), now=T1, nonce=nonce)
     assert info.value.code == "nvidia.device_set_inconsistent"
@@ -292,15 +308,22 @@ def test_blackwell_tcb_info_fwid_and_arch_hint() -> None:
     from teeclient.platforms.nvidia.verify import verify
     from teeclient.testing.nvidia_evidence import evidence_json
 
-    claims = verify(evidence_json([(report, dev.chain_pem(), "BLACKWELL")], nonce=nonce),
-                    trust=p.trust_store(), now=T1, nonce=nonce)  # fmt: skip
+    claims = verify(
+        evidence_json([(report, dev.chain_pem(), "BLACKWELL")], nonce=nonce),
+        trust=p.trust_store(),
+        now=T1,
+        nonce=nonce,
+    )
     gpu = claims.gpus[0]
     assert gpu.fwid_match is True
     assert gpu.arch.value == "blackwell"
     assert dict(gpu.rim_ids)["driver"] == "NV_GPU_CC_DRIVER_GB100_550.90.07"
     with pytest.raises(TeeclientError) as info:
-        verify(evidence_json([(report, dev.chain_pem(), "HOPPER")], nonce=nonce),
-               trust=p.trust_store(), now=T1)  # fmt: skip
+        verify(
+            evidence_json([(report, dev.chain_pem(), "HOPPER")], nonce=nonce),
+            trust=p.trust_store(),
+            now=T1,
+        )
     assert info.value.code == "nvidia.arch_mismatch"
 
 
@@ -316,19 +339,43 @@ def _jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, str]:
     return {"kty": "EC", "crv": "P-384", "kid": kid, "x": b64(nums.x), "y": b64(nums.y)}
 
 
-def _eat(key: object, *, nonce: str, alg: str = "ES384", kid: str = "k1", exp_delta: int = 3600,
-         digest: str | None = None, count: int = 1) -> list[object]:  # fmt: skip
+def _eat(
+    key: object,
+    *,
+    nonce: str,
+    alg: str = "ES384",
+    kid: str = "k1",
+    exp_delta: int = 3600,
+    digest: str | None = None,
+    count: int = 1,
+) -> list[object]:
     now = int(T1.timestamp())
-    base = {"iss": "https://nras.attestation.nvidia.com", "iat": now, "nbf": now,
-            "exp": now + exp_delta, "eat_nonce": nonce}  # fmt: skip
+    base = {
+        "iss": "https://nras.attestation.nvidia.com",
+        "iat": now,
+        "nbf": now,
+        "exp": now + exp_delta,
+        "eat_nonce": nonce,
+    }
     devices = {}
     for i in range(count):
-        claims = {**base, "hwmodel": "GH100 A01 GSP BROM", "ueid": str(100 + i),
-                  "measres": "success", "x-nvidia-gpu-arch-check": True}  # fmt: skip
-        devices[f"GPU-{i}"] = jwt.encode(claims, key, algorithm=alg,  # type: ignore[arg-type]
-                                         headers={"kid": kid})  # fmt: skip
-    submods = {name: ["DIGEST", ["SHA-256", digest or hashlib.sha256(tok.encode()).hexdigest()]]
-               for name, tok in devices.items()}  # fmt: skip
+        claims = {
+            **base,
+            "hwmodel": "GH100 A01 GSP BROM",
+            "ueid": str(100 + i),
+            "measres": "success",
+            "x-nvidia-gpu-arch-check": True,
+        }
+        devices[f"GPU-{i}"] = jwt.encode(
+            claims,
+            key,  # type: ignore[arg-type]
+            algorithm=alg,
+            headers={"kid": kid},
+        )
+    submods = {
+        name: ["DIGEST", ["SHA-256", digest or hashlib.sha256(tok.encode()).hexdigest()]]
+        for name, tok in devices.items()
+    }
     overall = jwt.encode(
         {**base, "submods": submods, "x-nvidia-overall-att-result": True},
         key,  # type: ignore[arg-type]
@@ -342,8 +389,9 @@ def test_nras_tokens() -> None:
     key = ec.generate_private_key(ec.SECP384R1())
     jwks = Jwks.from_json(json.dumps({"keys": [_jwk(key, "k1")]}))
     nonce = b"\x05" * 32
-    good = verify_detached_eat(_eat(key, nonce=nonce.hex(), count=2), keys=jwks, now=T1,
-                               nonce=nonce, expected_count=2)  # fmt: skip
+    good = verify_detached_eat(
+        _eat(key, nonce=nonce.hex(), count=2), keys=jwks, now=T1, nonce=nonce, expected_count=2
+    )
     assert good.summary.overall_result
     assert set(good.devices) == {"GPU-0", "GPU-1"}
     cases = {
@@ -368,8 +416,9 @@ def test_nras_tokens() -> None:
             verify_detached_eat(eat, keys=jwks, now=T1, nonce=nonce)
         assert info.value.code == code, name
     with pytest.raises(TeeclientError) as info:
-        verify_detached_eat(_eat(key, nonce=nonce.hex(), count=2), keys=jwks, now=T1,
-                            nonce=nonce, expected_count=3)  # fmt: skip
+        verify_detached_eat(
+            _eat(key, nonce=nonce.hex(), count=2), keys=jwks, now=T1, nonce=nonce, expected_count=3
+        )
     assert info.value.code == "nvidia.nras_submods_mismatch"
 
 

@@ -235,12 +235,12 @@ def test_unknown_key_in_revocation() -> None:
 
         [revocation]
         amd_crl = "off"
-        intel_crl = "off"
+        azure_crl = "off"
     """,
         PolicyUnknownKeyError,
     )
     assert err.line == 5
-    assert err.key_path == "revocation.intel_crl"
+    assert err.key_path == "revocation.azure_crl"
 
 
 # --- wrong types and bad values ------------------------------------------------------------
@@ -457,7 +457,11 @@ POLICY_FILES = sorted((ROOT / "policies").rglob("*.toml"))
 def test_every_shipped_policy_loads_and_lints(path: Path) -> None:
     policy = load_policy(path)
     assert policy.source == str(path)
-    sections = [s for s in ("sev_snp", "nvidia_gpu", "nvidia_switch") if getattr(policy, s)]
+    sections = [
+        s
+        for s in ("sev_snp", "tdx", "nitro", "nvidia_gpu", "nvidia_switch")
+        if getattr(policy, s, None)
+    ]
     assert sections, "a shipped policy accepts some component"
     for warning in lint_policy(policy):
         assert warning.code.startswith("lint.")

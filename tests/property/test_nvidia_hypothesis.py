@@ -15,8 +15,7 @@ from teeclient.testing.nvidia_evidence import SpdmReportSpec, gpu_opaque, switch
 from tests._nvidia import E2E, hexfile, vendor
 
 REPORT = hexfile(E2E / "hopperAttestationReport.txt")
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _only_ours(fn: object, *args: object) -> None:
@@ -42,8 +41,10 @@ _TLV = st.builds(tlv, st.integers(0, 0xFFFF), st.binary(max_size=80))
 
 
 @SETTINGS
-@given(st.lists(_TLV, max_size=12).map(b"".join) | st.binary(max_size=600),
-       st.sampled_from(list(abi.DeviceKind)))  # fmt: skip
+@given(
+    st.lists(_TLV, max_size=12).map(b"".join) | st.binary(max_size=600),
+    st.sampled_from(list(abi.DeviceKind)),
+)
 def test_parse_opaque_any_bytes(data: bytes, kind: abi.DeviceKind) -> None:
     try:
         opaque = abi.parse_opaque_data(data, kind)
@@ -55,8 +56,12 @@ def test_parse_opaque_any_bytes(data: bytes, kind: abi.DeviceKind) -> None:
 
 
 @SETTINGS
-@given(st.sampled_from([gpu_opaque(), gpu_opaque(feature_flag=2, switch_pdis=[b"\x01" * 8]),
-                        switch_opaque()]), st.data())  # fmt: skip
+@given(
+    st.sampled_from(
+        [gpu_opaque(), gpu_opaque(feature_flag=2, switch_pdis=[b"\x01" * 8]), switch_opaque()]
+    ),
+    st.data(),
+)
 def test_generated_opaque_round_trips(opaque: bytes, data: st.DataObject) -> None:
     kind = abi.DeviceKind.SWITCH if opaque == switch_opaque() else abi.DeviceKind.GPU
     spec = SpdmReportSpec(opaque=opaque, kind=kind)
@@ -73,11 +78,32 @@ def test_evidence_any_bytes(data: bytes) -> None:
 
 
 @SETTINGS
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda c: st.lists(c, max_size=4) | st.dictionaries(
-                        st.sampled_from(["evidence", "certificate", "arch", "nonce", "gpus",
-                                         "evidence_list", "devices", "format", "JWT"]), c,
-                        max_size=4), max_leaves=12))  # fmt: skip
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda c: (
+            st.lists(c, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "evidence",
+                        "certificate",
+                        "arch",
+                        "nonce",
+                        "gpus",
+                        "evidence_list",
+                        "devices",
+                        "format",
+                        "JWT",
+                    ]
+                ),
+                c,
+                max_size=4,
+            )
+        ),
+        max_leaves=12,
+    )
+)
 def test_evidence_any_json(doc: object) -> None:
     import json
 
@@ -92,8 +118,10 @@ def test_ocsp_any_bytes(data: bytes) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.binary(max_size=400).map(lambda b: b"<SoftwareIdentity>" + b + b"</SoftwareIdentity>")
-       | st.binary(max_size=400))  # fmt: skip
+@given(
+    st.binary(max_size=400).map(lambda b: b"<SoftwareIdentity>" + b + b"</SoftwareIdentity>")
+    | st.binary(max_size=400)
+)
 def test_rim_any_bytes(data: bytes) -> None:
     with contextlib.suppress(TeeclientError):
         rim.verify_rim(data, trust=vendor(), now=datetime(2025, 1, 1, tzinfo=UTC), source="fuzz")

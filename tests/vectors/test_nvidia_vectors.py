@@ -58,11 +58,19 @@ def test_pinned_roots_and_fingerprints() -> None:
 
 def _e2e_verify() -> tuple[object, object]:
     resps = [ocsp.load_response(p.read_bytes(), source=p.name) for p in RIM_OCSP]
-    rims = [rim.verify_rim(p.read_bytes(), trust=vendor(), now=T2, source=p.name,
-                           ocsp_responses=resps) for p in E2E_RIMS]  # fmt: skip
+    rims = [
+        rim.verify_rim(p.read_bytes(), trust=vendor(), now=T2, source=p.name, ocsp_responses=resps)
+        for p in E2E_RIMS
+    ]
     col = CollateralSet.from_files([E2E / "hopperCertChain.txt", *DEVICE_OCSP])
-    claims = verify(hexfile(E2E / "hopperAttestationReport.txt"), trust=vendor(), now=T1,
-                    collateral=col, nonce=E2E_NONCE, rims=rims)  # fmt: skip
+    claims = verify(
+        hexfile(E2E / "hopperAttestationReport.txt"),
+        trust=vendor(),
+        now=T1,
+        collateral=col,
+        nonce=E2E_NONCE,
+        rims=rims,
+    )
     return claims, rims
 
 
@@ -109,12 +117,17 @@ def test_hopper_e2e_equals_nras_claims() -> None:
 
 
 def test_hopper_e2e_single_clock_reports_the_other_window() -> None:
-    col = CollateralSet.from_files([E2E / "hopperCertChain.txt", *E2E_RIMS, *DEVICE_OCSP,
-                                    *RIM_OCSP])  # fmt: skip
-    claims = verify(hexfile(E2E / "hopperAttestationReport.txt"), trust=vendor(), now=T1,
-                    collateral=col, nonce=E2E_NONCE)  # fmt: skip
-    appraisal = appraise([claims], load_policy(ROOT / "policies/examples/nvidia-hgx-h100.toml"),
-                         T1)  # fmt: skip
+    col = CollateralSet.from_files(
+        [E2E / "hopperCertChain.txt", *E2E_RIMS, *DEVICE_OCSP, *RIM_OCSP]
+    )
+    claims = verify(
+        hexfile(E2E / "hopperAttestationReport.txt"),
+        trust=vendor(),
+        now=T1,
+        collateral=col,
+        nonce=E2E_NONCE,
+    )
+    appraisal = appraise([claims], load_policy(ROOT / "policies/examples/nvidia-hgx-h100.toml"), T1)
     failed = {c.id for c in appraisal.with_status(CheckStatus.FAIL)}
     assert failed == {"nvidia_gpu.ocsp.driver_rim", "nvidia_gpu.ocsp.vbios_rim"}
 
@@ -122,40 +135,82 @@ def test_hopper_e2e_single_clock_reports_the_other_window() -> None:
 def test_hopper_e2e_today_fails_with_expiry() -> None:
     col = CollateralSet.from_files([E2E / "hopperCertChain.txt", *DEVICE_OCSP])
     with pytest.raises(TeeclientError) as info:
-        verify(hexfile(E2E / "hopperAttestationReport.txt"), trust=vendor(), now=TODAY,
-               collateral=col, nonce=E2E_NONCE)  # fmt: skip
+        verify(
+            hexfile(E2E / "hopperAttestationReport.txt"),
+            trust=vendor(),
+            now=TODAY,
+            collateral=col,
+            nonce=E2E_NONCE,
+        )
     assert info.value.code == "nvidia.ocsp_responder_expired"
     col = CollateralSet.from_files([E2E / "hopperCertChain.txt", *E2E_RIMS])
     with pytest.raises(TeeclientError) as info:
-        verify(hexfile(E2E / "hopperAttestationReport.txt"), trust=vendor(), now=TODAY,
-               collateral=col, nonce=E2E_NONCE)  # fmt: skip
+        verify(
+            hexfile(E2E / "hopperAttestationReport.txt"),
+            trust=vendor(),
+            now=TODAY,
+            collateral=col,
+            nonce=E2E_NONCE,
+        )
     assert info.value.code == "nvidia.rim_cert_expired"
 
 
 REPORTS = [
-    ("blackwell/blackwellAttestationReport.txt", "blackwell/blackwellCertChain.txt", True,
-     "575.32", "97.00.88.00.0F"),
-    ("nvat-testdata/gpu/hopper_580.159.03_AttestationReport.txt",
-     "nvat-testdata/gpu/hopper_580.159.03_CertChain.txt", True, "580.159.03", "96.00.74.00.20"),
-    ("nvat-testdata/gpu/hopper_535.86.09_AttestationReport.txt",
-     "nvat-testdata/gpu/hopper_535.86.09_CertChain.txt", None, "535.86.09", "96.00.5E.00.01"),
-    ("nvat-testdata/gpu/hopper_570.124.03_AttestationReport_ExpiredVariant.txt",
-     "nvat-testdata/gpu/hopper_570.124.03_CertChain_ExpiredVariant.txt", True, "570.124.03",
-     "96.00.5E.00.04"),
-    ("nvat-testdata/switch/switchAttestationReport.txt",
-     "nvat-testdata/switch/switchCertChain.txt", None, None, "96.10.55.00.01"),
-]  # fmt: skip
+    (
+        "blackwell/blackwellAttestationReport.txt",
+        "blackwell/blackwellCertChain.txt",
+        True,
+        "575.32",
+        "97.00.88.00.0F",
+    ),
+    (
+        "nvat-testdata/gpu/hopper_580.159.03_AttestationReport.txt",
+        "nvat-testdata/gpu/hopper_580.159.03_CertChain.txt",
+        True,
+        "580.159.03",
+        "96.00.74.00.20",
+    ),
+    (
+        "nvat-testdata/gpu/hopper_535.86.09_AttestationReport.txt",
+        "nvat-testdata/gpu/hopper_535.86.09_CertChain.txt",
+        None,
+        "535.86.09",
+        "96.00.5E.00.01",
+    ),
+    (
+        "nvat-testdata/gpu/hopper_570.124.03_AttestationReport_ExpiredVariant.txt",
+        "nvat-testdata/gpu/hopper_570.124.03_CertChain_ExpiredVariant.txt",
+        True,
+        "570.124.03",
+        "96.00.5E.00.04",
+    ),
+    (
+        "nvat-testdata/switch/switchAttestationReport.txt",
+        "nvat-testdata/switch/switchCertChain.txt",
+        None,
+        None,
+        "96.10.55.00.01",
+    ),
+]
 
 
-@pytest.mark.parametrize(("report", "chain", "fwid", "driver", "vbios"), REPORTS,
-                         ids=[r[0].split("/")[-1] for r in REPORTS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("report", "chain", "fwid", "driver", "vbios"),
+    REPORTS,
+    ids=[r[0].split("/")[-1] for r in REPORTS],
+)
 def test_other_reports_pass_signature_chain_nonce_fwid(
     report: str, chain: str, fwid: bool | None, driver: str | None, vbios: str
 ) -> None:
     raw = hexfile(V / report)
     nonce = raw[4:36]
-    claims = verify(raw, trust=vendor(), now=TODAY, nonce=nonce,
-                    collateral=CollateralSet.from_files([V / chain]))  # fmt: skip
+    claims = verify(
+        raw,
+        trust=vendor(),
+        now=TODAY,
+        nonce=nonce,
+        collateral=CollateralSet.from_files([V / chain]),
+    )
     dev = claims.parts()[0]
     assert dev.fwid_match is fwid
     assert dev.nonce_checked
@@ -173,8 +228,9 @@ EVIDENCE = [
 ]
 
 
-@pytest.mark.parametrize(("path", "gpus", "switches", "mode"), EVIDENCE,
-                         ids=[e[0].split("/")[-1] for e in EVIDENCE])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "gpus", "switches", "mode"), EVIDENCE, ids=[e[0].split("/")[-1] for e in EVIDENCE]
+)
 def test_evidence_json_verifies(path: str, gpus: int, switches: int, mode: GpuMode | None) -> None:
     claims = verify((V / path).read_bytes(), trust=vendor(), now=TODAY)
     assert (len(claims.gpus), len(claims.switches), claims.mode) == (gpus, switches, mode)
@@ -185,18 +241,23 @@ PPCIE = V / "ppcie"
 
 
 def _ppcie_policy() -> object:
-    return parse_policy('version = 1\n[gpu]\ncount = 8\nswitch_count = 4\nmode = ["PPCIE"]\n'
-                        "require_nonce = false\n[[nvidia_gpu]]\nrequire_measurements = false\n"
-                        "[[nvidia_switch]]\nrequire_measurements = false\n"
-                        '[revocation]\nnvidia_ocsp = "off"\n')  # fmt: skip
+    return parse_policy(
+        'version = 1\n[gpu]\ncount = 8\nswitch_count = 4\nmode = ["PPCIE"]\n'
+        "require_nonce = false\n[[nvidia_gpu]]\nrequire_measurements = false\n"
+        "[[nvidia_switch]]\nrequire_measurements = false\n"
+        '[revocation]\nnvidia_ocsp = "off"\n'
+    )
 
 
 def test_ppcie_8_gpus_4_switches_topology_passes() -> None:
     nonce = bytes.fromhex("4760e30534a0621357d458b1a7936551b5dc4cd1e69718adf7ed9fb0252a537e")
-    claims = verify((PPCIE / "hgx_h100_8gpu_ppcie_590.12_gpu_evidence.json").read_bytes(),
-                    trust=vendor(), now=TODAY, nonce=nonce,
-                    collateral=CollateralSet.from_files(
-                        [PPCIE / "hgx_4x_ls10_switch_evidence.json"]))  # fmt: skip
+    claims = verify(
+        (PPCIE / "hgx_h100_8gpu_ppcie_590.12_gpu_evidence.json").read_bytes(),
+        trust=vendor(),
+        now=TODAY,
+        nonce=nonce,
+        collateral=CollateralSet.from_files([PPCIE / "hgx_4x_ls10_switch_evidence.json"]),
+    )
     assert len(claims.gpus) == 8
     assert len(claims.switches) == 4
     assert claims.topology.evaluated
@@ -210,8 +271,7 @@ def test_ppcie_topology_fails_on_edited_sets() -> None:
     gpus = (PPCIE / "hgx_h100_8gpu_ppcie_590.12_gpu_evidence.json").read_bytes()
     switches = json.loads((PPCIE / "hgx_4x_ls10_switch_evidence.json").read_text())
     three = json.dumps(switches[:3]).encode()
-    claims = verify(gpus, trust=vendor(), now=TODAY,
-                    collateral=CollateralSet.of([_item(three)]))  # fmt: skip
+    claims = verify(gpus, trust=vendor(), now=TODAY, collateral=CollateralSet.of([_item(three)]))
     assert not claims.topology.ok
     appraisal = appraise([claims], _ppcie_policy(), TODAY)  # type: ignore[arg-type]
     assert "gpu.topology" in {c.id for c in appraisal.with_status(CheckStatus.FAIL)}
@@ -232,16 +292,27 @@ def _item(data: bytes) -> CollateralItem:
     return CollateralItem(data=data, source="edited.json")
 
 
-@pytest.mark.parametrize(("report", "chain"), [
-    ("nvat-testdata/gpu/hopper_AttestationReport_InvalidSignature.txt",
-     "nvat-testdata/gpu/hopper_580.159.03_CertChain.txt"),
-    ("nvat-testdata/switch/switchAttestationReportInvalidSignature.txt",
-     "nvat-testdata/switch/switchCertChain.txt"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("report", "chain"),
+    [
+        (
+            "nvat-testdata/gpu/hopper_AttestationReport_InvalidSignature.txt",
+            "nvat-testdata/gpu/hopper_580.159.03_CertChain.txt",
+        ),
+        (
+            "nvat-testdata/switch/switchAttestationReportInvalidSignature.txt",
+            "nvat-testdata/switch/switchCertChain.txt",
+        ),
+    ],
+)
 def test_invalid_signature_vectors(report: str, chain: str) -> None:
     with pytest.raises(TeeclientError) as info:
-        verify(hexfile(V / report), trust=vendor(), now=TODAY,
-               collateral=CollateralSet.from_files([V / chain]))  # fmt: skip
+        verify(
+            hexfile(V / report),
+            trust=vendor(),
+            now=TODAY,
+            collateral=CollateralSet.from_files([V / chain]),
+        )
     assert info.value.code == "nvidia.signature_invalid"
 
 
@@ -251,16 +322,18 @@ NEGATIVE_RIMS = {
     "NV_GPU_DRIVER_GH100_535.86.09_measurement_mismatch.xml": "nvidia.rim_digest_mismatch",
     "NV_GPU_DRIVER_GH100_570.124.03_expired.xml": "nvidia.rim_digest_mismatch",
     "NV_SWITCH_BIOS_5612_0002_890_9610550001_invalid_signature.xml": "nvidia.rim_digest_mismatch",
-    "NV_SWITCH_BIOS_5612_0002_890_9610550001_measurement_mismatch.xml":
-        "nvidia.rim_digest_mismatch",
-}  # fmt: skip
+    "NV_SWITCH_BIOS_5612_0002_890_9610550001_measurement_mismatch.xml": (
+        "nvidia.rim_digest_mismatch"
+    ),
+}
 
 
 @pytest.mark.parametrize(("name", "code"), sorted(NEGATIVE_RIMS.items()))
 def test_negative_rims(name: str, code: str) -> None:
     with pytest.raises(TeeclientError) as info:
-        rim.verify_rim((V / "nvat-testdata/rims" / name).read_bytes(), trust=vendor(), now=T2,
-                       source=name)  # fmt: skip
+        rim.verify_rim(
+            (V / "nvat-testdata/rims" / name).read_bytes(), trust=vendor(), now=T2, source=name
+        )
     assert info.value.code == code
 
 
@@ -271,14 +344,20 @@ def test_valid_rims_and_the_vbios_mismatch_rim_verify() -> None:
         "switchVBIOSRim_NV_SWITCH_BIOS_5612_0002_890_9610550001.xml": ("96.10.55.00.01", TODAY),
     }
     for name, (version, now) in good.items():
-        v = rim.verify_rim((V / "nvat-testdata/rims" / name).read_bytes(), trust=vendor(),
-                           now=now, source=name)  # fmt: skip
+        v = rim.verify_rim(
+            (V / "nvat-testdata/rims" / name).read_bytes(), trust=vendor(), now=now, source=name
+        )
         assert v.colloquial_version == version
 
 
-@pytest.mark.parametrize("name", ["1010_0200_882_96005E0001_PROD.swidtag",
-                                  "g520_0200_885_9600740001_PROD.swidtag",
-                                  "Driver_RIM_test_no_gpu.swidtag"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "1010_0200_882_96005E0001_PROD.swidtag",
+        "g520_0200_885_9600740001_PROD.swidtag",
+        "Driver_RIM_test_no_gpu.swidtag",
+    ],
+)
 def test_pip_sample_rims_pass_pinned_and_expire(name: str) -> None:
     data = (V / "pip-2.7.3-samples/rims" / name).read_bytes()
     from datetime import UTC, datetime
@@ -292,8 +371,9 @@ def test_pip_sample_rims_pass_pinned_and_expire(name: str) -> None:
 def test_nras_token_parse_only() -> None:
     eat = json.loads((E2E / "nras_v4_claims3_detached_eat.json").read_text())
     assert submods_digests_match(eat)
-    switch = json.loads((V / "nvat-testdata/nras/switch_staging_claims3_detached_eat.json")
-                        .read_text())  # fmt: skip
+    switch = json.loads(
+        (V / "nvat-testdata/nras/switch_staging_claims3_detached_eat.json").read_text()
+    )
     assert submods_digests_match(switch)
     with pytest.raises(TeeclientError) as info:  # the signing JWK was rotated away
         verify_detached_eat(eat, keys=Jwks({}), now=T1, nonce=E2E_NONCE)
@@ -302,8 +382,9 @@ def test_nras_token_parse_only() -> None:
 
 def test_parser_matches_nvidia_oracles() -> None:
     oracle = json.loads((V / "nvat-testdata/oracles/spdm_parsed_output.json").read_text())
-    report = abi.parse_report(hexfile(V / "nvat-testdata/gpu/hopper_580.159.03_AttestationReport"
-                                      ".txt"), abi.DeviceKind.GPU)  # fmt: skip
+    report = abi.parse_report(
+        hexfile(V / "nvat-testdata/gpu/hopper_580.159.03_AttestationReport.txt"), abi.DeviceKind.GPU
+    )
     resp = report.response
     assert resp.number_of_blocks == int(oracle["NumberOfBlocks"])
     assert resp.record_length == int(oracle["MeasurementRecordLength"])
@@ -321,8 +402,9 @@ def test_parser_matches_nvidia_oracles() -> None:
     req = json.loads((V / "nvat-testdata/oracles/spdm_req_parsed_output.json").read_text())
     assert "0x" + report.request.nonce.hex() == req["Nonce"]
     sw = json.loads((V / "nvat-testdata/oracles/switch_spdm_parsed_output.json").read_text())
-    swr = abi.parse_report(hexfile(V / "nvat-testdata/switch/switchAttestationReport.txt"),
-                           abi.DeviceKind.SWITCH).response  # fmt: skip
+    swr = abi.parse_report(
+        hexfile(V / "nvat-testdata/switch/switchAttestationReport.txt"), abi.DeviceKind.SWITCH
+    ).response
     assert swr.number_of_blocks == int(sw["NumberOfBlocks"])
     assert swr.opaque.device_pdi is not None
     assert (

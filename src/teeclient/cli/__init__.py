@@ -11,7 +11,8 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="teeclient",
-    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP, NVIDIA GPUs).",
+    help="Verify TEE attestation evidence against your policy "
+    "(AMD SEV-SNP, Intel TDX, AWS Nitro, NVIDIA GPUs).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -42,8 +43,9 @@ def verify(
     evidence: Annotated[
         Path,
         typer.Argument(
-            help="Evidence file: SEV-SNP report (raw, extended or Azure HCL), NVIDIA "
-            "GPU/NVSwitch evidence (SPDM report, nvattest/NRAS JSON, detached EAT), or a bundle."
+            help="Evidence file: SEV-SNP report (raw, extended or Azure HCL), TDX quote (v4/v5), "
+            "NVIDIA GPU/NVSwitch evidence (SPDM report, nvattest/NRAS JSON, detached EAT), "
+            "or a bundle."
         ),
     ],
     collateral: Annotated[
@@ -51,8 +53,9 @@ def verify(
         typer.Option(
             "--collateral",
             "-c",
-            help="Certificate, chain, CRL, NVIDIA RIM, OCSP response, JWKS or extra device "
-            "evidence (recognised by content). Repeatable.",
+            help="Certificate, chain or CRL (PEM or DER); Intel TCB Info, QE Identity, saved PCS "
+            "response or dcap-qvl collateral.json; NVIDIA RIM, OCSP response or JWKS; extra "
+            "device evidence. Recognised by content. Repeatable.",
         ),
     ] = None,
     product: Annotated[
@@ -213,7 +216,9 @@ def _cache_args(cache_dir: Path | None) -> dict[str, object]:
 
 @app.command()
 def inspect(
-    file: Annotated[Path, typer.Argument(help="Evidence, certificate or CRL file.")],
+    file: Annotated[
+        Path, typer.Argument(help="Evidence, certificate, CRL, TCB Info or QE Identity file.")
+    ],
     product: Annotated[
         str | None, typer.Option(help="Decode SEV-SNP TCBs with this product's layout.")
     ] = None,

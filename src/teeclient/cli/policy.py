@@ -56,7 +56,9 @@ def lint(path: Path, strict: bool, json_output: bool) -> int:
         for w in warnings:
             sys.stdout.write(f"{path}: warning {w.code}: {w.message}\n")
         sections = [
-            s for s in ("sev_snp", "nvidia_gpu", "nvidia_switch") if getattr(policy, s) is not None
+            s
+            for s in ("sev_snp", "tdx", "nvidia_gpu", "nvidia_switch")
+            if getattr(policy, s) is not None
         ]
         sys.stdout.write(
             f"{path}: valid policy{f' {policy.name!r}' if policy.name else ''}; sections: "

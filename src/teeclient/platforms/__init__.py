@@ -43,6 +43,7 @@ class VerifyOptions:
 PLATFORMS: dict[str, str] = {
     "sev-snp": "teeclient.platforms.sev_snp",
     "nvidia": "teeclient.platforms.nvidia",
+    "tdx": "teeclient.platforms.tdx",
 }
 
 
@@ -62,9 +63,21 @@ def _is_nvidia(data: bytes) -> bool:
     return looks_like_nvidia(data)
 
 
+def _is_tdx(data: bytes) -> bool:
+    # DCAP quote header: version 3-5, ECDSA key type 2 or 3, TEE type TDX (0x81) or SGX (0);
+    # SGX quotes are recognised so that they fail with a clear "unsupported" error.
+    if len(data) < 48:
+        return False
+    version = int.from_bytes(data[0:2], "little")
+    key_type = int.from_bytes(data[2:4], "little")
+    tee_type = int.from_bytes(data[4:8], "little")
+    return 3 <= version <= 5 and key_type in (2, 3) and tee_type in (0x00, 0x81)
+
+
 _SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
     ("sev-snp", _is_sev_snp),
     ("nvidia", _is_nvidia),
+    ("tdx", _is_tdx),
 )
 
 
@@ -110,7 +123,10 @@ def plan_collateral(
         module = importlib.import_module(PLATFORMS[platform] + ".collateral")
     except ModuleNotFoundError:
         return []
-    result: list[CollateralRequest] = module.plan(
+    planner = getattr(module, "plan", None)
+    if planner is None:
+        return []
+    result: list[CollateralRequest] = planner(
         data, supplied=supplied, options=options, settings=settings, revocation=revocation
     )
     return result

@@ -49,12 +49,19 @@ def _runner(module: str) -> Callable[[], Runner]:
     return load
 
 
+def _tdx_runner() -> Runner:
+    from teeclient.policy.checks.tdx import check_alternative
+
+    return check_alternative
+
+
 # component kind -> the policy section that appraises it
 _SECTIONS: dict[str, _Section] = {
     "sev-snp": _Section("sev_snp", _snp_runner),
     "nvidia-node": _Section("gpu", _runner("teeclient.policy.checks.gpu"), single=True),
     "nvidia-gpu": _Section("nvidia_gpu", _runner("teeclient.policy.checks.nvidia_gpu")),
     "nvidia-switch": _Section("nvidia_switch", _runner("teeclient.policy.checks.nvidia_switch")),
+    "tdx": _Section("tdx", _tdx_runner),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from teeclient.policy.model import Policy, RevocationMode
+from teeclient.policy.sections.tdx import TdxRule
 
 __all__ = ["LintWarning", "lint_policy"]
 
@@ -32,16 +33,26 @@ _RISKY_WARN_ONLY = {
     "sev_snp.measurement",
     "sev_snp.signing_key",
     "sev_snp.product",
+    "tdx.tcb_status",
+    "tdx.td_attributes.debug",
+    "tdx.td_attributes",
+    "tdx.mr_td",
+    "tdx.mr_seam",
 }
+_UNSAFE_TDX_STATUSES = ("TCB_NOT_SUPPORTED", "TDX_MODULE_MISMATCH")
 
 
 def lint_policy(policy: Policy) -> list[LintWarning]:
     """Findings for a loaded policy (never raises)."""
     out: list[LintWarning] = []
-    if policy.sev_snp is None and policy.nvidia_gpu is None and policy.nvidia_switch is None:
-        out.append(LintWarning(code="lint.no_components", key_path="<top level>",
-                               message="the policy has no component section: it accepts "
-                               "nothing"))  # fmt: skip
+    if all(getattr(policy, s) is None for s in ("sev_snp", "tdx", "nvidia_gpu", "nvidia_switch")):
+        out.append(
+            LintWarning(
+                code="lint.no_components",
+                key_path="<top level>",
+                message="the policy has no component section: it accepts nothing",
+            )
+        )
     if policy.revocation.amd_crl.mode is RevocationMode.OFF:
         out.append(
             LintWarning(
@@ -97,9 +108,23 @@ def lint_policy(policy: Policy) -> list[LintWarning]:
                 )
             )
         for check_id in sorted(rule.warn_only & _RISKY_WARN_ONLY):
-            out.append(LintWarning(code="lint.risky_warn_only", key_path=f"{where}.warn_only",
-                                   message=f"{check_id} is warn-only: its failure will not "
-                                   "reject"))  # fmt: skip
+            out.append(
+                LintWarning(
+                    code="lint.risky_warn_only",
+                    key_path=f"{where}.warn_only",
+                    message=f"{check_id} is warn-only: its failure will not reject",
+                )
+            )
+    if policy.tdx is not None and policy.revocation.intel_crl.mode is RevocationMode.OFF:
+        out.append(
+            LintWarning(
+                code="lint.revocation_off",
+                key_path="revocation.intel_crl",
+                message="Intel PCK and root CA CRL checking is off",
+            )
+        )
+    for i, tdx in enumerate(policy.tdx or ()):
+        out.extend(_lint_tdx(f"tdx[{i}]", tdx))
     out.extend(_lint_nvidia(policy))
     return out
 
@@ -108,19 +133,34 @@ def _lint_nvidia(policy: Policy) -> list[LintWarning]:
     out: list[LintWarning] = []
     if policy.nvidia_gpu is not None or policy.nvidia_switch is not None:
         if policy.revocation.nvidia_ocsp.mode is RevocationMode.OFF:
-            out.append(LintWarning(code="lint.revocation_off", key_path="revocation.nvidia_ocsp",
-                                   message="NVIDIA OCSP checking is off"))  # fmt: skip
+            out.append(
+                LintWarning(
+                    code="lint.revocation_off",
+                    key_path="revocation.nvidia_ocsp",
+                    message="NVIDIA OCSP checking is off",
+                )
+            )
         if not policy.gpu.require_nonce:
-            out.append(LintWarning(code="lint.nonce_not_required", key_path="gpu.require_nonce",
-                                   message="GPU evidence is accepted without the caller's nonce: "
-                                   "recorded evidence can be replayed"))  # fmt: skip
+            out.append(
+                LintWarning(
+                    code="lint.nonce_not_required",
+                    key_path="gpu.require_nonce",
+                    message="GPU evidence is accepted without the caller's nonce: "
+                    "recorded evidence can be replayed",
+                )
+            )
     for section in ("nvidia_gpu", "nvidia_switch"):
         for i, rule in enumerate(getattr(policy, section) or ()):
             where = f"{section}[{i}]"
             if not rule.require_measurements:
-                out.append(LintWarning(code="lint.measurements_not_required", key_path=where,
-                                       message="RIM measurements are not required: any firmware "
-                                       "on genuine hardware is accepted"))  # fmt: skip
+                out.append(
+                    LintWarning(
+                        code="lint.measurements_not_required",
+                        key_path=where,
+                        message="RIM measurements are not required: any firmware "
+                        "on genuine hardware is accepted",
+                    )
+                )
             if rule.allowed_mismatch_indices:
                 out.append(
                     LintWarning(
@@ -131,7 +171,92 @@ def _lint_nvidia(policy: Policy) -> list[LintWarning]:
                     )
                 )
             for check_id in sorted(rule.warn_only & _RISKY_WARN_ONLY):
-                out.append(LintWarning(code="lint.risky_warn_only", key_path=f"{where}.warn_only",
-                                       message=f"{check_id} is warn-only: its failure will not "
-                                       "reject"))  # fmt: skip
+                out.append(
+                    LintWarning(
+                        code="lint.risky_warn_only",
+                        key_path=f"{where}.warn_only",
+                        message=f"{check_id} is warn-only: its failure will not reject",
+                    )
+                )
+    return out
+
+
+def _lint_tdx(where: str, rule: TdxRule) -> list[LintWarning]:
+    out: list[LintWarning] = []
+    if rule.mr_td is None:
+        out.append(
+            LintWarning(
+                code="lint.unpinned_measurement",
+                key_path=where,
+                message="no MRTD pinned: any TD on genuine hardware is accepted",
+            )
+        )
+    for attr in (
+        "mr_seam",
+        "mr_td",
+        "rtmr0",
+        "rtmr1",
+        "rtmr2",
+        "rtmr3",
+        "mr_config_id",
+        "mr_owner",
+        "mr_owner_config",
+        "mr_service_td",
+        "report_data",
+        "xfam",
+        "fmspc",
+        "ppid",
+    ):
+        if getattr(rule, attr) == ():
+            out.append(
+                LintWarning(
+                    code="lint.empty_allow_list",
+                    key_path=f"{where}.{attr}",
+                    message=f"{attr} is an empty list: this alternative rejects everything",
+                )
+            )
+    if not rule.allowed_tcb_status:
+        out.append(
+            LintWarning(
+                code="lint.empty_allow_list",
+                key_path=f"{where}.allowed_tcb_status",
+                message="allowed_tcb_status is empty: nothing is accepted",
+            )
+        )
+    for status in _UNSAFE_TDX_STATUSES:
+        if status in rule.allowed_tcb_status:
+            out.append(
+                LintWarning(
+                    code="lint.unsafe_tcb_status",
+                    key_path=f"{where}.allowed_tcb_status",
+                    message=f"{status} is accepted: Intel could not judge this platform's TCB",
+                )
+            )
+    if (rule.ootd_grace is not None or rule.min_tcb_date is not None) and (
+        "OutOfDate" in rule.allowed_tcb_status
+    ):
+        out.append(
+            LintWarning(
+                code="lint.grace_without_effect",
+                key_path=f"{where}.ootd_grace",
+                message="OutOfDate is accepted outright, so ootd_grace / "
+                "min_tcb_date do not limit it",
+            )
+        )
+    if rule.td_attributes.exact is None and rule.td_attributes.allow_debug:
+        out.append(
+            LintWarning(
+                code="lint.debug_allowed",
+                key_path=f"{where}.td_attributes",
+                message="debuggable TDs are accepted: the host can read TD memory",
+            )
+        )
+    for check_id in sorted(rule.warn_only & _RISKY_WARN_ONLY):
+        out.append(
+            LintWarning(
+                code="lint.risky_warn_only",
+                key_path=f"{where}.warn_only",
+                message=f"{check_id} is warn-only: its failure will not reject",
+            )
+        )
     return out

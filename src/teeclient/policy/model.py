@@ -34,6 +34,7 @@ from teeclient.policy.sections.nvidia import (
     NvidiaSwitchRule,
 )
 from teeclient.policy.sections.sev_snp import SnpRule
+from teeclient.policy.sections.tdx import TdxRule
 
 __all__ = [
     "CollateralPolicy",
@@ -119,8 +120,9 @@ class NvidiaOcspSetting:
 
     def __str__(self) -> str:
         base = str(RevocationSetting(mode=self.mode, max_staleness=self.max_staleness))
-        extra = [name for name in ("allow_unknown", "allow_certificate_hold")
-                 if getattr(self, name)]  # fmt: skip
+        extra = [
+            name for name in ("allow_unknown", "allow_certificate_hold") if getattr(self, name)
+        ]
         if self.revoked_grace is not None:
             extra.append(f"revoked_grace={int(self.revoked_grace.total_seconds())}s")
         return base + (f" ({', '.join(extra)})" if extra else "")
@@ -152,9 +154,12 @@ def nvidia_ocsp_setting(value: object, path: KeyPath) -> NvidiaOcspSetting:
     for name in ("allow_unknown", "allow_certificate_hold"):
         flag = value.get(name, False)
         if not isinstance(flag, bool):
-            raise PolicyTypeError(f"{render_path((*path, name))} has the wrong type",
-                                  key_path=render_path((*path, name)), expected="boolean",
-                                  actual=repr(flag))  # fmt: skip
+            raise PolicyTypeError(
+                f"{render_path((*path, name))} has the wrong type",
+                key_path=render_path((*path, name)),
+                expected="boolean",
+                actual=repr(flag),
+            )
         flags[name] = flag
     grace = value.get("revoked_grace")
     return NvidiaOcspSetting(
@@ -180,6 +185,13 @@ class RevocationPolicy:
         "allow-stale-until:<duration>. if-present checks a supplied CRL and reports "
         "'skip' loudly when none was supplied.",
         default=RevocationSetting(mode=RevocationMode.IF_PRESENT),
+    )
+    intel_crl: RevocationSetting = policy_field(
+        _REVOCATION,
+        "Intel PCK CRL (lists revoked PCK certificates) and Intel SGX Root CA CRL (lists "
+        "revoked PCK CAs and TCB Signing certificates): require | if-present | off | "
+        "allow-stale-until:<duration>. DCAP collateral always includes both; default require.",
+        default=RevocationSetting(mode=RevocationMode.REQUIRE),
     )
     nvidia_ocsp: NvidiaOcspSetting = policy_field(
         NVIDIA_OCSP_FIELD,
@@ -256,6 +268,11 @@ class Policy:
     nvidia_switch: tuple[NvidiaSwitchRule, ...] | None = policy_field(
         TableArray(NvidiaSwitchRule),
         "[[nvidia_switch]] alternatives (OR); absent = NVSwitches not accepted",
+        default=None,
+    )
+    tdx: tuple[TdxRule, ...] | None = policy_field(
+        TableArray(TdxRule),
+        "[[tdx]] alternatives (OR); absent = Intel TDX not accepted",
         default=None,
     )
     source: str = "<memory>"

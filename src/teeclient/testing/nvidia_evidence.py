@@ -112,8 +112,7 @@ def switch_opaque(
     if gpu_pdis is None:
         gpu_pdis = [bytes([n] * 8) for n in range(1, 9)]
     out = [tlv(_SWITCH_IDS["VBIOS_VERSION"], bios_version.encode())]
-    for name, value in (("PROJECT", project), ("PROJECT_SKU", project_sku),
-                        ("CHIP_SKU", chip_sku)):  # fmt: skip
+    for name, value in (("PROJECT", project), ("PROJECT_SKU", project_sku), ("CHIP_SKU", chip_sku)):
         if value is not None:
             out.append(tlv(_SWITCH_IDS[name], _ascii(value, len(value) + 1)))
     out += [
@@ -155,24 +154,33 @@ class SpdmReportSpec:
         """The 37-byte GET_MEASUREMENTS request."""
         if len(self.nonce) != 32:
             raise ValueError("nonce is 32 bytes")
-        return (bytes([self.request_version, self.request_code, self.param1, self.param2])
-                + self.nonce + b"\x00")  # fmt: skip
+        return (
+            bytes([self.request_version, self.request_code, self.param1, self.param2])
+            + self.nonce
+            + b"\x00"
+        )
 
     def unsigned(self) -> bytes:
         """``request ‖ response`` without the 96-byte signature."""
         record = b"".join(
-            bytes([index, 0x01]) + (3 + len(v)).to_bytes(2, "little") + b"\x01"
-            + len(v).to_bytes(2, "little") + v
+            bytes([index, 0x01])
+            + (3 + len(v)).to_bytes(2, "little")
+            + b"\x01"
+            + len(v).to_bytes(2, "little")
+            + v
             for index, v in sorted(self.blocks.items())
-        )  # fmt: skip
+        )
         opaque = self.opaque
         if opaque is None:
             opaque = gpu_opaque() if self.kind is DeviceKind.GPU else switch_opaque()
         response = (
             bytes([self.response_version, self.response_code, 0, 0, len(self.blocks)])
-            + len(record).to_bytes(3, "little") + record + self.responder_nonce
-            + len(opaque).to_bytes(2, "little") + opaque
-        )  # fmt: skip
+            + len(record).to_bytes(3, "little")
+            + record
+            + self.responder_nonce
+            + len(opaque).to_bytes(2, "little")
+            + opaque
+        )
         return self.request() + response
 
     def build(self, key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -188,8 +196,14 @@ def sign_report(signed: bytes, key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def evidence_json(entries: Sequence[tuple[bytes, bytes, str]], *, nonce: bytes) -> bytes:
     """``nvattest collect-evidence`` JSON for (report, chain PEM, arch) triples."""
-    return json.dumps([
-        {"arch": arch, "nonce": nonce.hex(), "evidence": base64.b64encode(report).decode(),
-         "certificate": base64.b64encode(chain).decode()}
-        for report, chain, arch in entries
-    ]).encode()  # fmt: skip
+    return json.dumps(
+        [
+            {
+                "arch": arch,
+                "nonce": nonce.hex(),
+                "evidence": base64.b64encode(report).decode(),
+                "certificate": base64.b64encode(chain).decode(),
+            }
+            for report, chain, arch in entries
+        ]
+    ).encode()

@@ -17,12 +17,22 @@ from types import MappingProxyType
 
 from cryptography import x509
 
-from teeclient._x509 import SignatureMemo, der, fingerprint, load_certificates
+from teeclient._x509 import ParseCache, SignatureMemo, der, fingerprint, load_certificates
 from teeclient.errors import ChainUntrustedError, ConfigError
 
-__all__ = ["AMD_PRODUCTS", "VENDOR_FINGERPRINTS", "AnchorCert", "TrustAnchor", "TrustStore"]
+__all__ = [
+    "AMD_PRODUCTS",
+    "INTEL_SGX_ROOT",
+    "VENDOR_FINGERPRINTS",
+    "AnchorCert",
+    "TrustAnchor",
+    "TrustStore",
+]
 
 AMD_PRODUCTS = ("milan", "genoa", "turin")
+
+#: Anchor name of the Intel SGX Root CA (signs the PCK CAs and the TCB Signing certificate).
+INTEL_SGX_ROOT = "intel.sgx.root"
 
 #: Anchor name -> SHA-256 (DER) of every certificate the vendor store pins under that name.
 #: specs/sev-snp.md §5.2; the same bytes are embedded in go-sev-guest, virtee, oak, trustee.
@@ -40,6 +50,8 @@ VENDOR_FINGERPRINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         # specs/nvidia-gpu.md §3.2 (device identity) and §5.4 (RIM signing); sets by design.
         "nvidia.device.root": ("102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48",),
         "nvidia.corim.root": ("12977b5115acb0381179279fffeb5a8c4d264971ebb32298023a465fa41df5d1",),
+        # specs/tdx.md §2: Intel SGX Root CA, 2018-05-21 .. 2049-12-31.
+        INTEL_SGX_ROOT: ("44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3",),
     }
 )
 
@@ -55,16 +67,17 @@ class _Shipped:
 
 
 # Every file of vendor roots shipped in teeclient/trust/data (provenance: data/*/SOURCES.md).
-_SHIPPED: tuple[_Shipped, ...] = tuple(  # noqa: RUF005
-    _Shipped(
-        f"amd/{product}_{kind}_ark.pem",
-        f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
-        f"{product.capitalize()}/cert_chain",
-        (f"amd.{product}.{kind}", f"amd.{product}.ark"),
-    )
-    for product in AMD_PRODUCTS
-    for kind in ("ask", "asvk")
-) + (
+_SHIPPED: tuple[_Shipped, ...] = (
+    *(
+        _Shipped(
+            f"amd/{product}_{kind}_ark.pem",
+            f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
+            f"{product.capitalize()}/cert_chain",
+            (f"amd.{product}.{kind}", f"amd.{product}.ark"),
+        )
+        for product in AMD_PRODUCTS
+        for kind in ("ask", "asvk")
+    ),
     _Shipped(
         "nvidia/nvidia_device_identity_ca.pem",
         "https://docs.ndis.nvidia.com/certs/identity-root/",
@@ -74,6 +87,12 @@ _SHIPPED: tuple[_Shipped, ...] = tuple(  # noqa: RUF005
         "nvidia/nvidia_corim_signing_root_ca.pem",
         "NVIDIA nv-local-gpu-verifier 2.7.3 verifier/certs/verifier_RIM_root.pem",
         ("nvidia.corim.root",),
+    ),
+    _Shipped(
+        "intel/intel_sgx_root_ca.pem",
+        "https://certificates.trustedservices.intel.com/"
+        "Intel_SGX_Provisioning_Certification_RootCA.pem",
+        (INTEL_SGX_ROOT,),
     ),
 )
 
@@ -121,8 +140,9 @@ class TrustStore:
 
     Anchor names are ``<vendor>.<scope>.<role>`` (``amd.genoa.ark``, ``amd.genoa.asvk``).
     Build the shipped set with ``TrustStore.vendor()``; derive other stores explicitly.
-    The store also memoises certificate signatures it has verified (by content hash), so
-    reusing one store makes repeated verifications cheaper without changing their result.
+    The store also memoises certificate signatures it has verified (by content hash) and
+    collateral it has parsed (``parsed``, by content hash), so reusing one store makes repeated
+    verifications cheaper without changing their result.
     """
 
     _anchors: Mapping[str, TrustAnchor]
@@ -130,6 +150,7 @@ class TrustStore:
     _by_subject: dict[bytes, tuple[AnchorCert, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    parsed: ParseCache = field(default_factory=ParseCache, compare=False)
 
     @classmethod
     def vendor(cls) -> TrustStore:

@@ -47,10 +47,18 @@ def test_generated_report_parses() -> None:
     assert len(sw.response.opaque.switch_gpu_pdis) == 8
 
 
-@pytest.mark.parametrize("change", [
-    {"request_version": 0x12}, {"request_code": 0xE1}, {"param1": 0x00}, {"param2": 0x01},
-    {"response_version": 0x12}, {"response_code": 0x61}, {"blocks": {}},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"request_version": 0x12},
+        {"request_code": 0xE1},
+        {"param1": 0x00},
+        {"param2": 0x01},
+        {"response_version": 0x12},
+        {"response_code": 0x61},
+        {"blocks": {}},
+    ],
+)
 def test_header_rules(change: dict[str, object]) -> None:
     spec = SpdmReportSpec().replace(**change)
     assert _code(lambda: _parse(spec)) == "evidence.malformed"
@@ -104,9 +112,12 @@ def test_evidence_forms_are_recognised() -> None:
     assert parse_evidence(report.hex().upper().encode()).format == "spdm-report-hex"
     assert not looks_like_nvidia(b'{"foo": 1}')
     assert not looks_like_nvidia(b"\x02" * 2000)
-    doc = (b'{"format": "teeclient.nvidia-evidence/v1", "nonce": "' + b"00" * 32
-           + b'", "devices": [{"kind": "nvidia-switch", "evidence": "EeA=", '
-           b'"certificates": "-----BEGIN CERTIFICATE-----"}]}')  # fmt: skip
+    doc = (
+        b'{"format": "teeclient.nvidia-evidence/v1", "nonce": "'
+        + b"00" * 32
+        + b'", "devices": [{"kind": "nvidia-switch", "evidence": "EeA=", '
+        b'"certificates": "-----BEGIN CERTIFICATE-----"}]}'
+    )
     ev = parse_evidence(doc)
     assert ev.devices[0].arch_hint == "LS10"
     assert ev.nonce_hint == bytes(32)

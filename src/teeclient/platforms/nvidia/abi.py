@@ -127,10 +127,17 @@ _MULTIPLE_OF = {"MSRSCNT": 4, "SWITCH_PDI": 8}
 _MAX_ASCII = 64
 
 
-def _fail(message: str, *, field: str, offset: int | None = None, expected: object = None,
-          actual: object = None) -> ParseError:  # fmt: skip
-    return ParseError(message, platform=PLATFORM, field=field, offset=offset, expected=expected,
-                      actual=actual)  # fmt: skip
+def _fail(
+    message: str,
+    *,
+    field: str,
+    offset: int | None = None,
+    expected: object = None,
+    actual: object = None,
+) -> ParseError:
+    return ParseError(
+        message, platform=PLATFORM, field=field, offset=offset, expected=expected, actual=actual
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,8 +194,9 @@ def format_vbios_version(value: bytes) -> str:
 def _ascii(value: bytes, name: str, offset: int) -> str:
     text = value.rstrip(b"\x00")
     if b"\x00" in text or len(text) > _MAX_ASCII:
-        raise _fail("opaque ASCII value has embedded NULs or is too long", field=name,
-                    offset=offset)  # fmt: skip
+        raise _fail(
+            "opaque ASCII value has embedded NULs or is too long", field=name, offset=offset
+        )
     try:
         decoded = text.decode("ascii")
     except UnicodeDecodeError as exc:
@@ -275,8 +283,15 @@ class OpaqueData:
         """JSON form: every field as hex, decoded views where defined."""
         out: dict[str, object] = {f.name: f.value.hex() for f in self.fields}
         decoded: dict[str, object] = {}
-        for name in ("DRIVER_VERSION", "CHIP_SKU", "CHIP_SKU_MOD", "PROJECT", "PROJECT_SKU",
-                     "PROJECT_SKU_MOD", "CHIP_INFO"):  # fmt: skip
+        for name in (
+            "DRIVER_VERSION",
+            "CHIP_SKU",
+            "CHIP_SKU_MOD",
+            "PROJECT",
+            "PROJECT_SKU",
+            "PROJECT_SKU_MOD",
+            "CHIP_INFO",
+        ):
             if self.get(name) is not None:
                 decoded[name] = self.text(name)
         if self.get("VBIOS_VERSION") is not None:
@@ -305,8 +320,13 @@ def parse_opaque_data(data: bytes, kind: DeviceKind, *, base_offset: int = 0) ->
             actual="NVDAOD magic",
         )
     if not data:
-        raise _fail("opaque data is empty", field="OpaqueLength", offset=base_offset,
-                    expected="> 0 bytes", actual="0 bytes")  # fmt: skip
+        raise _fail(
+            "opaque data is empty",
+            field="OpaqueLength",
+            offset=base_offset,
+            expected="> 0 bytes",
+            actual="0 bytes",
+        )
     table = GPU_OPAQUE_TYPES if kind is DeviceKind.GPU else SWITCH_OPAQUE_TYPES
     reader = Reader(data, platform=PLATFORM, structure="opaque data")
     fields: list[OpaqueField] = []
@@ -318,9 +338,13 @@ def parse_opaque_data(data: bytes, kind: DeviceKind, *, base_offset: int = 0) ->
         at = base_offset + pos
         name = table.get(type_id)
         if name is None:
-            raise _fail(f"unknown {kind.value} opaque-data type id", field="OpaqueData.type",
-                        offset=at, expected="a known type id (specs/nvidia-gpu.md §2.4)",
-                        actual=type_id)  # fmt: skip
+            raise _fail(
+                f"unknown {kind.value} opaque-data type id",
+                field="OpaqueData.type",
+                offset=at,
+                expected="a known type id (specs/nvidia-gpu.md §2.4)",
+                actual=type_id,
+            )
         if type_id in seen:
             raise _fail("duplicate opaque-data type id", field=name, offset=at, actual=type_id)
         seen.add(type_id)
@@ -329,16 +353,30 @@ def parse_opaque_data(data: bytes, kind: DeviceKind, *, base_offset: int = 0) ->
         if size is None and kind is DeviceKind.GPU:
             size = _GPU_ONLY_SIZES.get(name)
         if size is not None and length != size:
-            raise _fail("opaque field has the wrong size", field=name, offset=at,
-                        expected=f"{size} bytes", actual=f"{length} bytes")  # fmt: skip
+            raise _fail(
+                "opaque field has the wrong size",
+                field=name,
+                offset=at,
+                expected=f"{size} bytes",
+                actual=f"{length} bytes",
+            )
         multiple = _MULTIPLE_OF.get(name)
         if multiple is not None and length % multiple:
-            raise _fail("opaque field size is not a multiple of its entry size", field=name,
-                        offset=at, expected=f"multiple of {multiple}",
-                        actual=f"{length} bytes")  # fmt: skip
+            raise _fail(
+                "opaque field size is not a multiple of its entry size",
+                field=name,
+                offset=at,
+                expected=f"multiple of {multiple}",
+                actual=f"{length} bytes",
+            )
         if name == "SWITCH_GPU_PDIS" and length < 64:
-            raise _fail("SWITCH_GPU_PDIS is shorter than 8 PDIs", field=name, offset=at,
-                        expected=">= 64 bytes", actual=f"{length} bytes")  # fmt: skip
+            raise _fail(
+                "SWITCH_GPU_PDIS is shorter than 8 PDIs",
+                field=name,
+                offset=at,
+                expected=">= 64 bytes",
+                actual=f"{length} bytes",
+            )
         if length == 0 and name in ("NVDEC0_STATUS", "VBIOS_VERSION", "DRIVER_VERSION"):
             raise _fail("opaque field is empty", field=name, offset=at)
         fields.append(OpaqueField(type_id=type_id, name=name, value=value, offset=at + 4))
@@ -403,9 +441,12 @@ def split_report(data: bytes) -> tuple[bytes, bytes]:
         ParseError: shorter than the smallest possible report, or larger than 64 KiB.
     """
     if not MIN_REPORT_SIZE < len(data) <= MAX_REPORT_SIZE:
-        raise _fail("attestation report has an impossible size", field="report",
-                    expected=f"{MIN_REPORT_SIZE + 1}..{MAX_REPORT_SIZE} bytes",
-                    actual=f"{len(data)} bytes")  # fmt: skip
+        raise _fail(
+            "attestation report has an impossible size",
+            field="report",
+            expected=f"{MIN_REPORT_SIZE + 1}..{MAX_REPORT_SIZE} bytes",
+            actual=f"{len(data)} bytes",
+        )
     return data[:-SIGNATURE_SIZE], data[-SIGNATURE_SIZE:]
 
 
@@ -417,8 +458,12 @@ def parse_request(data: bytes) -> MeasurementRequest:
     """
     r = Reader(data, platform=PLATFORM, structure="SPDM request")
     if len(data) != REQUEST_SIZE:
-        raise _fail("GET_MEASUREMENTS request is 37 bytes", field="request",
-                    expected="37 bytes", actual=f"{len(data)} bytes")  # fmt: skip
+        raise _fail(
+            "GET_MEASUREMENTS request is 37 bytes",
+            field="request",
+            expected="37 bytes",
+            actual=f"{len(data)} bytes",
+        )
     checks = (
         (0, "SPDMVersion", SPDM_VERSION_11, "0x11"),
         (1, "RequestResponseCode", GET_MEASUREMENTS, "0xe0 (GET_MEASUREMENTS)"),
@@ -428,21 +473,36 @@ def parse_request(data: bytes) -> MeasurementRequest:
     for offset, name, want, text in checks:
         got = r.u8(offset, f"request.{name}")
         if got != want:
-            raise _fail("unexpected SPDM request field", field=f"request.{name}", offset=offset,
-                        expected=text, actual=f"{got:#04x}")  # fmt: skip
+            raise _fail(
+                "unexpected SPDM request field",
+                field=f"request.{name}",
+                offset=offset,
+                expected=text,
+                actual=f"{got:#04x}",
+            )
     param1 = r.u8(2, "request.Param1")
     if not param1 & 0x01:
-        raise _fail("GET_MEASUREMENTS did not request a signature", field="request.Param1",
-                    offset=2, expected="bit 0 set", actual=f"{param1:#04x}")  # fmt: skip
+        raise _fail(
+            "GET_MEASUREMENTS did not request a signature",
+            field="request.Param1",
+            offset=2,
+            expected="bit 0 set",
+            actual=f"{param1:#04x}",
+        )
     return MeasurementRequest(
-        raw=bytes(data), version=data[0], code=data[1], param1=param1, param2=data[3],
-        nonce=bytes(data[4:36]), slot_id=data[36],
-    )  # fmt: skip
+        raw=bytes(data),
+        version=data[0],
+        code=data[1],
+        param1=param1,
+        param2=data[3],
+        nonce=bytes(data[4:36]),
+        slot_id=data[36],
+    )
 
 
-def parse_response(data: bytes, kind: DeviceKind, *, base_offset: int = REQUEST_SIZE) -> (
-    MeasurementResponse
-):  # fmt: skip
+def parse_response(
+    data: bytes, kind: DeviceKind, *, base_offset: int = REQUEST_SIZE
+) -> MeasurementResponse:
     """Parse a MEASUREMENTS response strictly (§2.2–§2.4; §11 step 3).
 
     Raises:
@@ -458,13 +518,22 @@ def parse_response(data: bytes, kind: DeviceKind, *, base_offset: int = REQUEST_
     ):
         got = r.u8(offset, f"response.{name}")
         if got != want:
-            raise _fail("unexpected SPDM response field", field=f"response.{name}",
-                        offset=base_offset + offset, expected=text,
-                        actual=f"{got:#04x}")  # fmt: skip
+            raise _fail(
+                "unexpected SPDM response field",
+                field=f"response.{name}",
+                offset=base_offset + offset,
+                expected=text,
+                actual=f"{got:#04x}",
+            )
     count = r.u8(4, "response.NumberOfBlocks")
     if count == 0:
-        raise _fail("response has no measurement blocks", field="response.NumberOfBlocks",
-                    offset=base_offset + 4, expected="> 0", actual=0)  # fmt: skip
+        raise _fail(
+            "response has no measurement blocks",
+            field="response.NumberOfBlocks",
+            offset=base_offset + 4,
+            expected="> 0",
+            actual=0,
+        )
     record_length = int.from_bytes(r.bytes(5, 3, "response.MeasurementRecordLength"), "little")
     record = r.bytes(8, record_length, "response.MeasurementRecord")
     blocks = _parse_blocks(record, count, base_offset + 8)
@@ -476,17 +545,28 @@ def parse_response(data: bytes, kind: DeviceKind, *, base_offset: int = REQUEST_
     sig_at = opaque_at + opaque_length
     signature = r.bytes(sig_at, SIGNATURE_SIZE, "response.Signature")
     if sig_at + SIGNATURE_SIZE != len(data):
-        raise _fail("bytes after the signature", field="response.Signature",
-                    offset=base_offset + sig_at + SIGNATURE_SIZE,
-                    expected=f"report ends at {base_offset + sig_at + SIGNATURE_SIZE}",
-                    actual=f"{base_offset + len(data)} bytes")  # fmt: skip
+        raise _fail(
+            "bytes after the signature",
+            field="response.Signature",
+            offset=base_offset + sig_at + SIGNATURE_SIZE,
+            expected=f"report ends at {base_offset + sig_at + SIGNATURE_SIZE}",
+            actual=f"{base_offset + len(data)} bytes",
+        )
     opaque = parse_opaque_data(opaque_raw, kind, base_offset=base_offset + opaque_at)
     return MeasurementResponse(
-        raw=bytes(data), version=data[0], code=data[1], param1=data[2], param2=data[3],
-        number_of_blocks=count, record_length=record_length, blocks=blocks,
-        responder_nonce=responder_nonce, opaque_length=opaque_length, opaque=opaque,
+        raw=bytes(data),
+        version=data[0],
+        code=data[1],
+        param1=data[2],
+        param2=data[3],
+        number_of_blocks=count,
+        record_length=record_length,
+        blocks=blocks,
+        responder_nonce=responder_nonce,
+        opaque_length=opaque_length,
+        opaque=opaque,
         signature=signature,
-    )  # fmt: skip
+    )
 
 
 def _parse_blocks(record: bytes, count: int, base: int) -> tuple[MeasurementBlock, ...]:
@@ -497,38 +577,65 @@ def _parse_blocks(record: bytes, count: int, base: int) -> tuple[MeasurementBloc
     while pos < total:
         at = base + pos
         if pos + 7 > total:
-            raise _fail("measurement block header runs past the record",
-                        field="MeasurementBlock", offset=at, expected="7 header bytes",
-                        actual=f"{total - pos} bytes")  # fmt: skip
+            raise _fail(
+                "measurement block header runs past the record",
+                field="MeasurementBlock",
+                offset=at,
+                expected="7 header bytes",
+                actual=f"{total - pos} bytes",
+            )
         index, spec = record[pos], record[pos + 1]
         size = record[pos + 2] | record[pos + 3] << 8
         if spec != DMTF_MEASUREMENT_SPEC:
-            raise _fail("measurement block is not in DMTF format",
-                        field="MeasurementBlock.MeasurementSpecification", offset=at + 1,
-                        expected="0x01 (DMTF)", actual=f"{spec:#04x}")  # fmt: skip
+            raise _fail(
+                "measurement block is not in DMTF format",
+                field="MeasurementBlock.MeasurementSpecification",
+                offset=at + 1,
+                expected="0x01 (DMTF)",
+                actual=f"{spec:#04x}",
+            )
         if index == 0 or index in seen:
-            raise _fail("measurement block index is zero or repeated",
-                        field="MeasurementBlock.Index", offset=at, expected="unique, 1..255",
-                        actual=index)  # fmt: skip
+            raise _fail(
+                "measurement block index is zero or repeated",
+                field="MeasurementBlock.Index",
+                offset=at,
+                expected="unique, 1..255",
+                actual=index,
+            )
         seen.add(index)
         value_type = record[pos + 4]
         value_size = record[pos + 5] | record[pos + 6] << 8
         if size != 3 + value_size:
-            raise _fail("MeasurementSize does not equal 3 + DMTFSpecMeasurementValueSize",
-                        field="MeasurementBlock.MeasurementSize", offset=at + 2,
-                        expected=3 + value_size, actual=size)  # fmt: skip
+            raise _fail(
+                "MeasurementSize does not equal 3 + DMTFSpecMeasurementValueSize",
+                field="MeasurementBlock.MeasurementSize",
+                offset=at + 2,
+                expected=3 + value_size,
+                actual=size,
+            )
         if pos + 7 + value_size > total:
-            raise _fail("measurement value runs past the record", field="MeasurementBlock.value",
-                        offset=at + 7, expected=f"{value_size} bytes",
-                        actual=f"{total - pos - 7} bytes")  # fmt: skip
+            raise _fail(
+                "measurement value runs past the record",
+                field="MeasurementBlock.value",
+                offset=at + 7,
+                expected=f"{value_size} bytes",
+                actual=f"{total - pos - 7} bytes",
+            )
         value = record[pos + 7 : pos + 7 + value_size]
-        blocks.append(MeasurementBlock(index=index, spec=spec, value_type=value_type,
-                                       value=value, offset=at + 7))  # fmt: skip
+        blocks.append(
+            MeasurementBlock(
+                index=index, spec=spec, value_type=value_type, value=value, offset=at + 7
+            )
+        )
         pos += 4 + size
     if len(blocks) != count:
-        raise _fail("NumberOfBlocks does not match the measurement record",
-                    field="response.NumberOfBlocks", offset=base - 4, expected=len(blocks),
-                    actual=count)  # fmt: skip
+        raise _fail(
+            "NumberOfBlocks does not match the measurement record",
+            field="response.NumberOfBlocks",
+            offset=base - 4,
+            expected=len(blocks),
+            actual=count,
+        )
     return tuple(blocks)
 
 

@@ -171,8 +171,9 @@ def _digest_pair(value: bytes, field: str) -> bytes:
         raise ParseError("FWID hash algorithm is not SHA-384", platform=PLATFORM, field=field)
     tag, digest, end = read_tlv(value, pos, field=field, platform=PLATFORM)
     if tag != 0x04 or len(digest) != 48 or end != len(value):
-        raise ParseError("FWID digest is not a 48-byte OCTET STRING", platform=PLATFORM,
-                         field=field)  # fmt: skip
+        raise ParseError(
+            "FWID digest is not a 48-byte OCTET STRING", platform=PLATFORM, field=field
+        )
     return digest
 
 
@@ -204,8 +205,11 @@ def _fwid_from_tcb_info(raw: bytes) -> bytes:
                 break
             ft, first, _ = read_tlv(v, 0, field=f"{field}.fwids", platform=PLATFORM)
             if ft != 0x30:
-                raise ParseError("DiceTcbInfo fwids[0] is not a SEQUENCE", platform=PLATFORM,
-                                 field=f"{field}.fwids")  # fmt: skip
+                raise ParseError(
+                    "DiceTcbInfo fwids[0] is not a SEQUENCE",
+                    platform=PLATFORM,
+                    field=f"{field}.fwids",
+                )
             return _digest_pair(first, f"{field}.fwids[0]")
     raise ParseError("DiceTcbInfo has no fwids", platform=PLATFORM, field=field)
 
@@ -256,32 +260,51 @@ def verify_device_chain(
     try:
         ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound as exc:
-        raise ChainExtensionError("device leaf has no KeyUsage", platform=PLATFORM,
-                                  field=f"{roles[0]}.keyUsage", expected="digitalSignature",
-                                  actual="absent") from exc  # fmt: skip
+        raise ChainExtensionError(
+            "device leaf has no KeyUsage",
+            platform=PLATFORM,
+            field=f"{roles[0]}.keyUsage",
+            expected="digitalSignature",
+            actual="absent",
+        ) from exc
     if not ku.digital_signature:
-        raise ChainExtensionError("device leaf may not sign", platform=PLATFORM,
-                                  field=f"{roles[0]}.keyUsage", expected="digitalSignature",
-                                  actual="digitalSignature not set")  # fmt: skip
+        raise ChainExtensionError(
+            "device leaf may not sign",
+            platform=PLATFORM,
+            field=f"{roles[0]}.keyUsage",
+            expected="digitalSignature",
+            actual="digitalSignature not set",
+        )
     try:
         bc = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         bc = None
     if bc is not None and bc.ca:
-        raise ChainExtensionError("device leaf is a CA", platform=PLATFORM,
-                                  field=f"{roles[0]}.basicConstraints", expected="CA=false",
-                                  actual="CA=true")  # fmt: skip
+        raise ChainExtensionError(
+            "device leaf is a CA",
+            platform=PLATFORM,
+            field=f"{roles[0]}.basicConstraints",
+            expected="CA=false",
+            actual="CA=true",
+        )
     key = leaf.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
-        raise ChainExtensionError("device attestation key is not ECDSA P-384", platform=PLATFORM,
-                                  field=f"{roles[0]}.publicKey", expected="EC secp384r1",
-                                  actual=type(key).__name__)  # fmt: skip
+        raise ChainExtensionError(
+            "device attestation key is not ECDSA P-384",
+            platform=PLATFORM,
+            field=f"{roles[0]}.publicKey",
+            expected="EC secp384r1",
+            actual=type(key).__name__,
+        )
     chip = _chip_of(leaf, roles[0])
     if _chip_of(device[1], roles[1]) != chip:
-        raise ChainExtensionError("leaf and BROM certificates name different chips",
-                                  platform=PLATFORM, field=f"{roles[1]}.subject.CN",
-                                  expected=chip,
-                                  actual=common_name(device[1].subject))  # fmt: skip
+        raise ChainExtensionError(
+            "leaf and BROM certificates name different chips",
+            platform=PLATFORM,
+            field=f"{roles[1]}.subject.CN",
+            expected=chip,
+            actual=common_name(device[1].subject),
+        )
     arch = arch_from_chip(chip)
     assert arch is not None  # _chip_of checked it
     return DeviceChain(

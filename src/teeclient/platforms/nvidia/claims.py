@@ -285,8 +285,13 @@ class GpuClaims(_DeviceClaims):
             out["x-nvidia-gpu-attestation-report-cert-chain"] = self.device_chain.nras()
         for name, rim in (("driver", driver), ("vbios", vbios)):
             present = rim is not None
-            for suffix in ("fetched", "schema-validated", "signature-verified",
-                           "version-match", "measurements-available"):  # fmt: skip
+            for suffix in (
+                "fetched",
+                "schema-validated",
+                "signature-verified",
+                "version-match",
+                "measurements-available",
+            ):
                 out[f"x-nvidia-gpu-{name}-rim-{suffix}"] = present
             if rim is not None:
                 out[f"x-nvidia-gpu-{name}-rim-cert-chain"] = rim.chain.nras()

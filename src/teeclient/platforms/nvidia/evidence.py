@@ -147,8 +147,13 @@ def _nonce(value: object, field: str) -> bytes | None:
     except ValueError as exc:
         raise ParseError("nonce is not hex", platform=PLATFORM, field=field) from exc
     if len(raw) != 32:
-        raise ParseError("nonce is not 32 bytes", platform=PLATFORM, field=field,
-                         expected="64 hex digits", actual=f"{len(raw)} bytes")  # fmt: skip
+        raise ParseError(
+            "nonce is not 32 bytes",
+            platform=PLATFORM,
+            field=field,
+            expected="64 hex digits",
+            actual=f"{len(raw)} bytes",
+        )
     return raw
 
 
@@ -208,25 +213,38 @@ def _jsonpickle(doc: dict[str, Any]) -> list[DeviceEvidence]:
         if not isinstance(certs, list):
             raise ParseError("GPU entry has no certificate chain", platform=PLATFORM, field=field)
         pem = b"".join(_pickled_pem(c, f"{field}.chain[{j}]") for j, c in enumerate(certs))
-        out.append(DeviceEvidence(
-            report=_pickled_report(gpu.get("AttestationReport"), f"{field}.AttestationReport"),
-            chain_pem=pem, arch_hint=None, driver_hint=_text(gpu.get("DriverVersion")),
-            vbios_hint=_text(gpu.get("VbiosVersion")), label=field,
-        ))  # fmt: skip
+        out.append(
+            DeviceEvidence(
+                report=_pickled_report(gpu.get("AttestationReport"), f"{field}.AttestationReport"),
+                chain_pem=pem,
+                arch_hint=None,
+                driver_hint=_text(gpu.get("DriverVersion")),
+                vbios_hint=_text(gpu.get("VbiosVersion")),
+                label=field,
+            )
+        )
     for i, switch in enumerate(doc.get("nvswitches") or []):
         field = f"nvswitches[{i}]"
         if not isinstance(switch, dict) or not isinstance(
             switch.get("attestation_cert_chain"), list
         ):
-            raise ParseError("switch entry has no certificate chain", platform=PLATFORM,
-                             field=field)  # fmt: skip
-        pem = b"".join(_pickled_pem(c, f"{field}.chain[{j}]")
-                       for j, c in enumerate(switch["attestation_cert_chain"]))  # fmt: skip
-        out.append(DeviceEvidence(
-            report=_pickled_report(switch.get("attestation_report"),
-                                   f"{field}.attestation_report"),
-            chain_pem=pem, arch_hint="LS10", label=field,
-        ))  # fmt: skip
+            raise ParseError(
+                "switch entry has no certificate chain", platform=PLATFORM, field=field
+            )
+        pem = b"".join(
+            _pickled_pem(c, f"{field}.chain[{j}]")
+            for j, c in enumerate(switch["attestation_cert_chain"])
+        )
+        out.append(
+            DeviceEvidence(
+                report=_pickled_report(
+                    switch.get("attestation_report"), f"{field}.attestation_report"
+                ),
+                chain_pem=pem,
+                arch_hint="LS10",
+                label=field,
+            )
+        )
     return out
 
 
@@ -237,21 +255,24 @@ def parse_evidence(data: bytes, *, source: str = "evidence") -> NvidiaEvidence:
         ParseError: not one of the accepted forms, or a malformed member.
     """
     if data[:2] == bytes([SPDM_VERSION_11, GET_MEASUREMENTS]):
-        return NvidiaEvidence(format="spdm-report",
-                              devices=(DeviceEvidence(report=bytes(data), chain_pem=None,
-                                                      label=source),))  # fmt: skip
+        return NvidiaEvidence(
+            format="spdm-report",
+            devices=(DeviceEvidence(report=bytes(data), chain_pem=None, label=source),),
+        )
     hex_report = _hex_report(data) if data.lstrip()[:1] not in (b"{", b"[") else None
     if hex_report is not None:
-        return NvidiaEvidence(format="spdm-report-hex",
-                              devices=(DeviceEvidence(report=hex_report, chain_pem=None,
-                                                      label=source),))  # fmt: skip
+        return NvidiaEvidence(
+            format="spdm-report-hex",
+            devices=(DeviceEvidence(report=hex_report, chain_pem=None, label=source),),
+        )
     if len(data) > MAX_JSON_BYTES:
         raise ParseError("evidence file too large", platform=PLATFORM, field=source)
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ParseError("NVIDIA evidence is neither an SPDM report nor JSON",
-                         platform=PLATFORM, field=source) from exc  # fmt: skip
+        raise ParseError(
+            "NVIDIA evidence is neither an SPDM report nor JSON", platform=PLATFORM, field=source
+        ) from exc
     shape = _json_shape(doc)
     devices: list[DeviceEvidence]
     nonce: bytes | None = None
@@ -264,8 +285,10 @@ def parse_evidence(data: bytes, *, source: str = "evidence") -> NvidiaEvidence:
     elif shape == "nras-request":
         nonce = _nonce(doc.get("nonce"), "nonce")
         arch = _text(doc.get("arch"))
-        devices = [_device(e, f"evidence_list[{i}]", arch, nonce)
-                   for i, e in enumerate(doc["evidence_list"])]  # fmt: skip
+        devices = [
+            _device(e, f"evidence_list[{i}]", arch, nonce)
+            for i, e in enumerate(doc["evidence_list"])
+        ]
     elif shape == "jsonpickle":
         devices = _jsonpickle(doc)
     elif shape == EVIDENCE_FORMAT:
@@ -278,13 +301,21 @@ def parse_evidence(data: bytes, *, source: str = "evidence") -> NvidiaEvidence:
         if nras is not None and not is_detached_eat(nras):
             raise ParseError("'nras' is not a detached EAT", platform=PLATFORM, field="nras")
     else:
-        raise ParseError("JSON is not a known NVIDIA evidence form", platform=PLATFORM,
-                         field=source,
-                         expected="nvattest list, NRAS request, jsonpickle dump, detached EAT "
-                         f"or {EVIDENCE_FORMAT}")  # fmt: skip
+        raise ParseError(
+            "JSON is not a known NVIDIA evidence form",
+            platform=PLATFORM,
+            field=source,
+            expected="nvattest list, NRAS request, jsonpickle dump, detached EAT "
+            f"or {EVIDENCE_FORMAT}",
+        )
     if len(devices) > MAX_DEVICES:
-        raise ParseError("too many devices", platform=PLATFORM, field=source,
-                         expected=f"<= {MAX_DEVICES}", actual=len(devices))  # fmt: skip
+        raise ParseError(
+            "too many devices",
+            platform=PLATFORM,
+            field=source,
+            expected=f"<= {MAX_DEVICES}",
+            actual=len(devices),
+        )
     if not devices and nras is None:
         raise ParseError("evidence lists no device", platform=PLATFORM, field=source)
     return NvidiaEvidence(format=shape, devices=tuple(devices), nonce_hint=nonce, nras=nras)

@@ -81,11 +81,13 @@ def describe_evidence(data: bytes, *, options: VerifyOptions) -> dict[str, Any]:
 
         try:
             overall = jwt.decode(ev.nras[0][1], options={"verify_signature": False})
-            devices = {k: jwt.decode(v, options={"verify_signature": False})
-                       for k, v in ev.nras[1].items()}  # fmt: skip
+            devices = {
+                k: jwt.decode(v, options={"verify_signature": False}) for k, v in ev.nras[1].items()
+            }
         except (jwt.PyJWTError, AttributeError, TypeError) as exc:
-            raise ParseError(f"NRAS token cannot be decoded: {exc}", platform="nvidia",
-                             field="nras") from exc  # fmt: skip
+            raise ParseError(
+                f"NRAS token cannot be decoded: {exc}", platform="nvidia", field="nras"
+            ) from exc
         body["nras"] = {
             "overall": overall,
             "devices": devices,

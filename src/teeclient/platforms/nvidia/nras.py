@@ -65,11 +65,16 @@ def _b64url_int(value: object, field: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise NrasKeyError("JWK coordinate is not base64url", platform=PLATFORM,
-                           field=field) from exc  # fmt: skip
+        raise NrasKeyError(
+            "JWK coordinate is not base64url", platform=PLATFORM, field=field
+        ) from exc
     if len(raw) != 48:
-        raise NrasKeyError("JWK coordinate is not 48 bytes (P-384)", platform=PLATFORM,
-                           field=field, actual=f"{len(raw)} bytes")  # fmt: skip
+        raise NrasKeyError(
+            "JWK coordinate is not 48 bytes (P-384)",
+            platform=PLATFORM,
+            field=field,
+            actual=f"{len(raw)} bytes",
+        )
     return int.from_bytes(raw, "big")
 
 
@@ -90,13 +95,21 @@ class Jwk:
         """
         kid = obj.get("kid")
         if not isinstance(kid, str) or obj.get("kty") != "EC" or obj.get("crv") != "P-384":
-            raise NrasKeyError("JWK is not an EC P-384 key with a kid", platform=PLATFORM,
-                               field=f"jwks.{kid}", expected="kty EC, crv P-384",
-                               actual=f"kty {obj.get('kty')}, crv {obj.get('crv')}")  # fmt: skip
+            raise NrasKeyError(
+                "JWK is not an EC P-384 key with a kid",
+                platform=PLATFORM,
+                field=f"jwks.{kid}",
+                expected="kty EC, crv P-384",
+                actual=f"kty {obj.get('kty')}, crv {obj.get('crv')}",
+            )
         if obj.get("alg") not in (None, _ALGORITHM):
-            raise NrasKeyError("JWK is declared for another algorithm", platform=PLATFORM,
-                               field=f"jwks.{kid}.alg", expected=_ALGORITHM,
-                               actual=str(obj.get("alg")))  # fmt: skip
+            raise NrasKeyError(
+                "JWK is declared for another algorithm",
+                platform=PLATFORM,
+                field=f"jwks.{kid}.alg",
+                expected=_ALGORITHM,
+                actual=str(obj.get("alg")),
+            )
         try:
             key = ec.EllipticCurvePublicNumbers(
                 _b64url_int(obj.get("x"), f"jwks.{kid}.x"),
@@ -104,13 +117,15 @@ class Jwk:
                 ec.SECP384R1(),
             ).public_key()
         except ValueError as exc:
-            raise NrasKeyError("JWK point is not on P-384", platform=PLATFORM,
-                               field=f"jwks.{kid}") from exc  # fmt: skip
+            raise NrasKeyError(
+                "JWK point is not on P-384", platform=PLATFORM, field=f"jwks.{kid}"
+            ) from exc
         certs: list[x509.Certificate] = []
         for i, item in enumerate(obj.get("x5c") or []):
             if not isinstance(item, str):
-                raise NrasKeyError("x5c entry is not a string", platform=PLATFORM,
-                                   field=f"jwks.{kid}.x5c[{i}]")  # fmt: skip
+                raise NrasKeyError(
+                    "x5c entry is not a string", platform=PLATFORM, field=f"jwks.{kid}.x5c[{i}]"
+                )
             try:
                 raw = base64.b64decode(item, validate=True)
                 certs.append(load_certificate(raw, role=f"x5c[{i}]", platform=PLATFORM))
@@ -126,8 +141,11 @@ class Jwk:
                 certs[0].public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
             )
             if not hmac.compare_digest(spki, leaf):
-                raise NrasKeyError("JWK x/y differ from the x5c leaf certificate's key",
-                                   platform=PLATFORM, field=f"jwks.{kid}.x5c[0]")  # fmt: skip
+                raise NrasKeyError(
+                    "JWK x/y differ from the x5c leaf certificate's key",
+                    platform=PLATFORM,
+                    field=f"jwks.{kid}.x5c[0]",
+                )
         return cls(kid=kid, key=key, x5c=tuple(certs))
 
 
@@ -155,8 +173,7 @@ class Jwks:
         keys: dict[str, Jwk] = {}
         for item in doc["keys"]:
             if not isinstance(item, dict):
-                raise NrasKeyError("JWKS entry is not an object", platform=PLATFORM,
-                                   field="jwks")  # fmt: skip
+                raise NrasKeyError("JWKS entry is not an object", platform=PLATFORM, field="jwks")
             jwk = Jwk.from_dict(item)
             keys[jwk.kid] = jwk
         return cls(MappingProxyType(keys))
@@ -198,8 +215,11 @@ class JwksCache:
         """The key for ``kid`` from the cache, or after one refetch on a miss or expiry."""
         with self._lock:
             now = self.clock()
-            fresh = (self._jwks is not None and self._fetched_at is not None
-                     and now - self._fetched_at < self.ttl)  # fmt: skip
+            fresh = (
+                self._jwks is not None
+                and self._fetched_at is not None
+                and now - self._fetched_at < self.ttl
+            )
             if fresh and self._jwks is not None:
                 hit = self._jwks.resolve(kid)
                 if hit is not None:
@@ -222,8 +242,11 @@ def _fail(message: str, **kw: Any) -> NrasTokenError:
 
 def _check_x5c(jwk: Jwk, roots: Sequence[x509.Certificate], now: datetime) -> None:
     if not jwk.x5c:
-        raise NrasKeyError("JWK has no x5c chain to check against the configured root",
-                           platform=PLATFORM, field=f"jwks.{jwk.kid}.x5c")  # fmt: skip
+        raise NrasKeyError(
+            "JWK has no x5c chain to check against the configured root",
+            platform=PLATFORM,
+            field=f"jwks.{jwk.kid}.x5c",
+        )
     chain = list(jwk.x5c)
     try:
         for i, cert in enumerate(chain):
@@ -232,14 +255,21 @@ def _check_x5c(jwk: Jwk, roots: Sequence[x509.Certificate], now: datetime) -> No
                 verify_issued_by(cert, chain[i + 1], role=f"nras.x5c[{i}]", platform=PLATFORM)
         anchors = [r for r in roots if r.subject == chain[-1].issuer]
         if not anchors:
-            raise NrasKeyError("NRAS x5c chain does not lead to a configured root",
-                               platform=PLATFORM, field=f"jwks.{jwk.kid}.x5c",
-                               actual=chain[-1].issuer.rfc4514_string())  # fmt: skip
+            raise NrasKeyError(
+                "NRAS x5c chain does not lead to a configured root",
+                platform=PLATFORM,
+                field=f"jwks.{jwk.kid}.x5c",
+                actual=chain[-1].issuer.rfc4514_string(),
+            )
         verify_issued_by(chain[-1], anchors[0], role="nras.x5c.root", platform=PLATFORM)
     except ChainError as exc:
-        raise NrasKeyError(f"NRAS x5c chain is invalid: {exc.message}", platform=PLATFORM,
-                           field=exc.field, expected=exc.expected,
-                           actual=exc.actual) from exc  # fmt: skip
+        raise NrasKeyError(
+            f"NRAS x5c chain is invalid: {exc.message}",
+            platform=PLATFORM,
+            field=exc.field,
+            expected=exc.expected,
+            actual=exc.actual,
+        ) from exc
 
 
 def _decode(
@@ -259,15 +289,23 @@ def _decode(
     except jwt.PyJWTError as exc:
         raise _fail(f"NRAS token header is malformed: {exc}", field=label) from exc
     if header.get("alg") != _ALGORITHM:
-        raise _fail("NRAS token is not signed with ES384", field=f"{label}.alg",
-                    expected=_ALGORITHM, actual=str(header.get("alg")))  # fmt: skip
+        raise _fail(
+            "NRAS token is not signed with ES384",
+            field=f"{label}.alg",
+            expected=_ALGORITHM,
+            actual=str(header.get("alg")),
+        )
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise NrasKeyError("NRAS token header has no kid", platform=PLATFORM, field=label)
     jwk = keys.resolve(kid)
     if jwk is None:
-        raise NrasKeyError("NRAS token is signed by an unknown key (kid not in the JWKS)",
-                           platform=PLATFORM, field=f"{label}.kid", actual=kid)  # fmt: skip
+        raise NrasKeyError(
+            "NRAS token is signed by an unknown key (kid not in the JWKS)",
+            platform=PLATFORM,
+            field=f"{label}.kid",
+            actual=kid,
+        )
     if x5c_roots is not None:
         _check_x5c(jwk, x5c_roots, now)
     try:
@@ -275,10 +313,15 @@ def _decode(
             token,
             jwk.key,
             algorithms=[_ALGORITHM],
-            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
-                     "verify_aud": False, "verify_iss": False,
-                     "require": ["iss", "iat", "exp", "nbf", "eat_nonce"]},
-        )  # fmt: skip
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_aud": False,
+                "verify_iss": False,
+                "require": ["iss", "iat", "exp", "nbf", "eat_nonce"],
+            },
+        )
     except jwt.InvalidSignatureError as exc:
         raise _fail("NRAS token signature does not verify", field=f"{label}.signature") from exc
     except jwt.PyJWTError as exc:
@@ -299,14 +342,26 @@ def _decode(
         times[name] = float(value)
     slack = skew.total_seconds()
     if times["nbf"] > stamp + slack:
-        raise _fail("NRAS token is not yet valid (nbf)", field=f"{label}.nbf",
-                    expected=f"<= {iso(now)}", actual=_ts(times["nbf"]))  # fmt: skip
+        raise _fail(
+            "NRAS token is not yet valid (nbf)",
+            field=f"{label}.nbf",
+            expected=f"<= {iso(now)}",
+            actual=_ts(times["nbf"]),
+        )
     if times["iat"] > stamp + slack:
-        raise _fail("NRAS token is issued in the future (iat)", field=f"{label}.iat",
-                    expected=f"<= {iso(now)}", actual=_ts(times["iat"]))  # fmt: skip
+        raise _fail(
+            "NRAS token is issued in the future (iat)",
+            field=f"{label}.iat",
+            expected=f"<= {iso(now)}",
+            actual=_ts(times["iat"]),
+        )
     if stamp >= times["exp"] + slack:
-        raise _fail("NRAS token has expired (exp)", field=f"{label}.exp",
-                    expected=f"> {iso(now)}", actual=_ts(times["exp"]))  # fmt: skip
+        raise _fail(
+            "NRAS token has expired (exp)",
+            field=f"{label}.exp",
+            expected=f"> {iso(now)}",
+            actual=_ts(times["exp"]),
+        )
     return claims, kid
 
 
@@ -342,43 +397,67 @@ def verify_detached_eat(
         except (ValueError, UnicodeDecodeError) as exc:
             raise _fail("NRAS token is not JSON", field="nras") from exc
     if not is_detached_eat(eat):
-        raise _fail("not an NRAS detached EAT", field="nras",
-                    expected='[["JWT", token], {"GPU-0": token, …}]')  # fmt: skip
+        raise _fail(
+            "not an NRAS detached EAT",
+            field="nras",
+            expected='[["JWT", token], {"GPU-0": token, …}]',
+        )
     assert isinstance(eat, list)
     skew = min(skew, MAX_SKEW)
     allowed = frozenset(issuers)
-    overall, kid = _decode(eat[0][1], "nras.overall", keys=keys, issuers=allowed, now=now,
-                           skew=skew, x5c_roots=x5c_roots)  # fmt: skip
+    overall, kid = _decode(
+        eat[0][1],
+        "nras.overall",
+        keys=keys,
+        issuers=allowed,
+        now=now,
+        skew=skew,
+        x5c_roots=x5c_roots,
+    )
     tokens: dict[str, Any] = eat[1]
     expected_nonce = nonce.hex() if nonce is not None else overall.get("eat_nonce")
     if not isinstance(expected_nonce, str) or not hmac.compare_digest(
         str(overall.get("eat_nonce")).lower().encode(), expected_nonce.lower().encode()
     ):
-        raise NrasNonceError("NRAS overall token eat_nonce differs from the nonce",
-                             platform=PLATFORM, field="nras.overall.eat_nonce",
-                             expected=expected_nonce,
-                             actual=str(overall.get("eat_nonce")))  # fmt: skip
+        raise NrasNonceError(
+            "NRAS overall token eat_nonce differs from the nonce",
+            platform=PLATFORM,
+            field="nras.overall.eat_nonce",
+            expected=expected_nonce,
+            actual=str(overall.get("eat_nonce")),
+        )
     submods = overall.get("submods")
     if not isinstance(submods, dict) or set(submods) != set(tokens):
-        raise NrasClaimsError("NRAS submods do not name exactly the device tokens",
-                              platform=PLATFORM, field="nras.overall.submods",
-                              expected=sorted(tokens),
-                              actual=sorted(submods) if isinstance(submods, dict)
-                              else str(submods))  # fmt: skip
+        raise NrasClaimsError(
+            "NRAS submods do not name exactly the device tokens",
+            platform=PLATFORM,
+            field="nras.overall.submods",
+            expected=sorted(tokens),
+            actual=sorted(submods) if isinstance(submods, dict) else str(submods),
+        )
     if expected_count is not None and len(tokens) != expected_count:
-        raise NrasClaimsError("NRAS token covers another number of devices than submitted",
-                              platform=PLATFORM, field="nras.submods", expected=expected_count,
-                              actual=len(tokens))  # fmt: skip
+        raise NrasClaimsError(
+            "NRAS token covers another number of devices than submitted",
+            platform=PLATFORM,
+            field="nras.submods",
+            expected=expected_count,
+            actual=len(tokens),
+        )
     devices: dict[str, Mapping[str, Any]] = {}
     for name in sorted(tokens):
         token = tokens[name]
         entry = submods[name]
         digest = hashlib.sha256(token.encode("ascii") if isinstance(token, str) else b"")
-        ok = (isinstance(entry, list) and len(entry) == 2 and entry[0] == "DIGEST"
-              and isinstance(entry[1], list) and len(entry[1]) == 2
-              and entry[1][0] == "SHA-256" and isinstance(entry[1][1], str)
-              and hmac.compare_digest(entry[1][1].lower().encode(),
-                                      digest.hexdigest().encode()))  # fmt: skip
+        ok = (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and entry[0] == "DIGEST"
+            and isinstance(entry[1], list)
+            and len(entry[1]) == 2
+            and entry[1][0] == "SHA-256"
+            and isinstance(entry[1][1], str)
+            and hmac.compare_digest(entry[1][1].lower().encode(), digest.hexdigest().encode())
+        )
         if not ok:
             raise NrasClaimsError(
                 "NRAS submods digest does not match the device token",
@@ -387,14 +466,25 @@ def verify_detached_eat(
                 expected=digest.hexdigest(),
                 actual=str(entry)[:120],
             )
-        claims, _ = _decode(token, f"nras.{name}", keys=keys, issuers=allowed, now=now,
-                            skew=skew, x5c_roots=x5c_roots)  # fmt: skip
-        if not hmac.compare_digest(str(claims.get("eat_nonce")).lower().encode(),
-                                   expected_nonce.lower().encode()):  # fmt: skip
-            raise NrasNonceError("NRAS device token eat_nonce differs from the nonce",
-                                 platform=PLATFORM, field=f"nras.{name}.eat_nonce",
-                                 expected=expected_nonce,
-                                 actual=str(claims.get("eat_nonce")))  # fmt: skip
+        claims, _ = _decode(
+            token,
+            f"nras.{name}",
+            keys=keys,
+            issuers=allowed,
+            now=now,
+            skew=skew,
+            x5c_roots=x5c_roots,
+        )
+        if not hmac.compare_digest(
+            str(claims.get("eat_nonce")).lower().encode(), expected_nonce.lower().encode()
+        ):
+            raise NrasNonceError(
+                "NRAS device token eat_nonce differs from the nonce",
+                platform=PLATFORM,
+                field=f"nras.{name}.eat_nonce",
+                expected=expected_nonce,
+                actual=str(claims.get("eat_nonce")),
+            )
         devices[name] = MappingProxyType(claims)
     result = overall.get("x-nvidia-overall-att-result")
     summary = NrasSummary(
@@ -406,8 +496,9 @@ def verify_detached_eat(
         expires_at=datetime.fromtimestamp(float(overall["exp"]), UTC),
         version=str(overall.get("x-nvidia-ver")) if overall.get("x-nvidia-ver") else None,
     )
-    return NrasResult(overall=MappingProxyType(overall), devices=MappingProxyType(devices),
-                      summary=summary)  # fmt: skip
+    return NrasResult(
+        overall=MappingProxyType(overall), devices=MappingProxyType(devices), summary=summary
+    )
 
 
 def submods_digests_match(eat: object) -> bool:

@@ -168,13 +168,15 @@ def load_response(data: bytes, *, source: str) -> OcspResponse:
     """
     raw = _decode(data)
     if raw is None or len(raw) > MAX_RESPONSE_BYTES:
-        raise OcspMalformedError("not an OCSP response (DER or base64 DER)", platform=PLATFORM,
-                                 field=source)  # fmt: skip
+        raise OcspMalformedError(
+            "not an OCSP response (DER or base64 DER)", platform=PLATFORM, field=source
+        )
     try:
         parsed = ocsp.load_der_ocsp_response(raw)
     except ValueError as exc:
-        raise OcspMalformedError(f"invalid OCSP response: {exc}", platform=PLATFORM,
-                                 field=source) from exc  # fmt: skip
+        raise OcspMalformedError(
+            f"invalid OCSP response: {exc}", platform=PLATFORM, field=source
+        ) from exc
     if parsed.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise OcspMalformedError(
             "OCSP response is not SUCCESSFUL",
@@ -188,10 +190,12 @@ def load_response(data: bytes, *, source: str) -> OcspResponse:
         parsed.extensions  # noqa: B018 - force decoding; malformed extensions fail here
         parsed.certificates  # noqa: B018
     except ValueError as exc:
-        raise OcspMalformedError(f"invalid OCSP response: {exc}", platform=PLATFORM,
-                                 field=source) from exc  # fmt: skip
-    return OcspResponse(der=raw, parsed=parsed, source=source,
-                        sha256=hashlib.sha256(raw).hexdigest())  # fmt: skip
+        raise OcspMalformedError(
+            f"invalid OCSP response: {exc}", platform=PLATFORM, field=source
+        ) from exc
+    return OcspResponse(
+        der=raw, parsed=parsed, source=source, sha256=hashlib.sha256(raw).hexdigest()
+    )
 
 
 def _spk_bits(cert: x509.Certificate) -> bytes:
@@ -199,8 +203,9 @@ def _spk_bits(cert: x509.Certificate) -> bytes:
     spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     _, body, _ = read_tlv(spki, 0, field="SubjectPublicKeyInfo", platform=PLATFORM)
     _, _, pos = read_tlv(body, 0, field="SubjectPublicKeyInfo.algorithm", platform=PLATFORM)
-    tag, bits, _ = read_tlv(body, pos, field="SubjectPublicKeyInfo.subjectPublicKey",
-                            platform=PLATFORM)  # fmt: skip
+    tag, bits, _ = read_tlv(
+        body, pos, field="SubjectPublicKeyInfo.subjectPublicKey", platform=PLATFORM
+    )
     if tag != 0x03 or not bits:
         raise ParseError("subjectPublicKey is not a BIT STRING", platform=PLATFORM)
     return bits[1:]
@@ -322,8 +327,9 @@ def _authorize(
                 actual=common_name(responder.subject),
             )
         try:
-            verify_issued_by(responder, issuer, role=f"{role}.ocsp_responder",
-                             platform=PLATFORM, memo=memo)  # fmt: skip
+            verify_issued_by(
+                responder, issuer, role=f"{role}.ocsp_responder", platform=PLATFORM, memo=memo
+            )
         except ChainError as exc:
             raise OcspResponderError(
                 "the delegated OCSP responder is not directly issued by the checked "
@@ -410,8 +416,13 @@ def check_certificate(
                 expected=f"issuer {common_name(issuer.subject)}, serial {serial:x}",
                 actual=f"{foreign} single response(s) with other issuer hashes",
             )
-        return OcspCheck(role=role, subject=subject, serial=f"{serial:x}",
-                         status=OcspStatus.MISSING, checked_at=now)  # fmt: skip
+        return OcspCheck(
+            role=role,
+            subject=subject,
+            serial=f"{serial:x}",
+            status=OcspStatus.MISSING,
+            checked_at=now,
+        )
     # Prefer the newest answer; every candidate must still be authentic to be chosen.
     matches.sort(key=lambda m: m[1].this_update_utc, reverse=True)
     response, single = matches[0]

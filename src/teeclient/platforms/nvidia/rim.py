@@ -178,8 +178,9 @@ class VerifiedRim:
         }
 
 
-def driver_rim_id(chip: str, driver_version: str, *, blackwell: bool,
-                  chip_info: str | None = None) -> str:  # fmt: skip
+def driver_rim_id(
+    chip: str, driver_version: str, *, blackwell: bool, chip_info: str | None = None
+) -> str:
     """Driver RIM id from signed fields (§5.1): Hopper ``NV_GPU_DRIVER_GH100_<v>``, Blackwell
     ``NV_GPU_CC_DRIVER_<CHIP_INFO or GB100>_<v>``."""
     if blackwell:
@@ -214,36 +215,53 @@ def parse_service_response(data: bytes, *, source: str) -> tuple[str, bytes]:
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise RimMalformedError("RIM service answer is not JSON", platform=PLATFORM,
-                                field=source) from exc  # fmt: skip
+        raise RimMalformedError(
+            "RIM service answer is not JSON", platform=PLATFORM, field=source
+        ) from exc
     if (
         not isinstance(doc, dict)
         or not isinstance(doc.get("id"), str)
         or not isinstance(doc.get("rim"), str)
     ):
-        raise RimMalformedError("RIM service answer lacks 'id' or 'rim'", platform=PLATFORM,
-                                field=source)  # fmt: skip
+        raise RimMalformedError(
+            "RIM service answer lacks 'id' or 'rim'", platform=PLATFORM, field=source
+        )
     try:
         xml = base64.b64decode(doc["rim"], validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise RimMalformedError("RIM service 'rim' is not base64", platform=PLATFORM,
-                                field=source) from exc  # fmt: skip
+        raise RimMalformedError(
+            "RIM service 'rim' is not base64", platform=PLATFORM, field=source
+        ) from exc
     return doc["id"], xml
 
 
 def _bad(message: str, source: str, **kw: object) -> RimMalformedError:
-    return RimMalformedError(message, platform=PLATFORM, field=source,
-                             expected=kw.get("expected"), actual=kw.get("actual"))  # fmt: skip
+    return RimMalformedError(
+        message,
+        platform=PLATFORM,
+        field=source,
+        expected=kw.get("expected"),
+        actual=kw.get("actual"),
+    )
 
 
 def _parse_tree(data: bytes, source: str) -> etree._Element:
     if len(data) > MAX_RIM_BYTES:
-        raise _bad("RIM is too large", source, expected=f"<= {MAX_RIM_BYTES} bytes",
-                   actual=f"{len(data)} bytes")  # fmt: skip
+        raise _bad(
+            "RIM is too large",
+            source,
+            expected=f"<= {MAX_RIM_BYTES} bytes",
+            actual=f"{len(data)} bytes",
+        )
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise _bad("RIM declares a DOCTYPE or entities", source, expected="no DTD")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, remove_blank_text=False)  # fmt: skip
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -261,8 +279,9 @@ def _parse_tree(data: bytes, source: str) -> etree._Element:
 
 def _require(cond: bool, message: str, source: str, expected: object, actual: object) -> None:
     if not cond:
-        raise RimAlgorithmError(message, platform=PLATFORM, field=source, expected=expected,
-                                actual=actual)  # fmt: skip
+        raise RimAlgorithmError(
+            message, platform=PLATFORM, field=source, expected=expected, actual=actual
+        )
 
 
 def _check_signature_shape(root: etree._Element, source: str) -> list[x509.Certificate]:
@@ -270,8 +289,13 @@ def _check_signature_shape(root: etree._Element, source: str) -> list[x509.Certi
     sigs = root.findall(f".//{{{_DS}}}Signature")
     _require(len(sigs) == 1, "a RIM carries exactly one ds:Signature", source, 1, len(sigs))
     sig = sigs[0]
-    _require(sig.getparent() is root, "ds:Signature must be a child of the root element",
-             source, "enveloped at the root", "elsewhere")  # fmt: skip
+    _require(
+        sig.getparent() is root,
+        "ds:Signature must be a child of the root element",
+        source,
+        "enveloped at the root",
+        "elsewhere",
+    )
     signed_info = sig.find(f"{{{_DS}}}SignedInfo")
     _require(signed_info is not None, "ds:SignedInfo is missing", source, "SignedInfo", None)
     assert signed_info is not None
@@ -286,18 +310,34 @@ def _check_signature_shape(root: etree._Element, source: str) -> list[x509.Certi
     refs = signed_info.findall(f"{{{_DS}}}Reference")
     _require(len(refs) == 1, "a RIM signature has exactly one Reference", source, 1, len(refs))
     ref = refs[0]
-    _require(ref.get("URI") == "", "the Reference must cover the whole document (URI=\"\")",
-             source, '""', ref.get("URI"))  # fmt: skip
+    _require(
+        ref.get("URI") == "",
+        'the Reference must cover the whole document (URI="")',
+        source,
+        '""',
+        ref.get("URI"),
+    )
     transforms = [alg(t) for t in ref.findall(f"{{{_DS}}}Transforms/{{{_DS}}}Transform")]
-    _require(transforms == [ENVELOPED, C14N11], "unexpected reference transforms", source,
-             f"[{ENVELOPED}, {C14N11}]", transforms)  # fmt: skip
+    _require(
+        transforms == [ENVELOPED, C14N11],
+        "unexpected reference transforms",
+        source,
+        f"[{ENVELOPED}, {C14N11}]",
+        transforms,
+    )
     digest = alg(ref.find(f"{{{_DS}}}DigestMethod"))
     _require(digest == DIGEST_SHA384, "unexpected digest method", source, DIGEST_SHA384, digest)
-    _require(sig.find(f"{{{_DS}}}Object") is None, "ds:Object is not allowed", source,
-             "none", "ds:Object")  # fmt: skip
+    _require(
+        sig.find(f"{{{_DS}}}Object") is None,
+        "ds:Object is not allowed",
+        source,
+        "none",
+        "ds:Object",
+    )
     certs: list[x509.Certificate] = []
-    for i, el in enumerate(sig.findall(f"{{{_DS}}}KeyInfo/{{{_DS}}}X509Data/"
-                                       f"{{{_DS}}}X509Certificate")):  # fmt: skip
+    for i, el in enumerate(
+        sig.findall(f"{{{_DS}}}KeyInfo/{{{_DS}}}X509Data/{{{_DS}}}X509Certificate")
+    ):
         try:
             raw = base64.b64decode("".join((el.text or "").split()), validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -307,17 +347,24 @@ def _check_signature_shape(root: etree._Element, source: str) -> list[x509.Certi
         except ParseError as exc:
             raise _bad(f"KeyInfo certificate {i} is malformed", source) from exc
     if not certs:
-        raise RimChainError("RIM KeyInfo carries no X.509 certificate", platform=PLATFORM,
-                            field=source, expected="signer, L3, L2[, root]")  # fmt: skip
+        raise RimChainError(
+            "RIM KeyInfo carries no X.509 certificate",
+            platform=PLATFORM,
+            field=source,
+            expected="signer, L3, L2[, root]",
+        )
     return certs
 
 
-def _verify_xmldsig(data: bytes, signer: x509.Certificate, source: str,
-                    memo: SignatureMemo | None) -> None:  # fmt: skip
+def _verify_xmldsig(
+    data: bytes, signer: x509.Certificate, source: str, memo: SignatureMemo | None
+) -> None:
     key: tuple[bytes, bytes] | None = None
     if memo is not None:
-        key = (hashlib.sha256(b"rim-xmldsig\x00" + data).digest(),
-               hashlib.sha256(der(signer)).digest())  # fmt: skip
+        key = (
+            hashlib.sha256(b"rim-xmldsig\x00" + data).digest(),
+            hashlib.sha256(der(signer)).digest(),
+        )
         if memo.contains(key):
             return
     config = SignatureConfiguration(
@@ -333,20 +380,27 @@ def _verify_xmldsig(data: bytes, signer: x509.Certificate, source: str,
     try:
         XMLVerifier().verify(data, x509_cert=signer, parser=parser, expect_config=config)
     except InvalidDigest as exc:
-        raise RimDigestError("RIM content does not match its signed digest (edited after "
-                             "signing)", platform=PLATFORM, field=source,
-                             expected="DigestValue of the document") from exc  # fmt: skip
+        raise RimDigestError(
+            "RIM content does not match its signed digest (edited after signing)",
+            platform=PLATFORM,
+            field=source,
+            expected="DigestValue of the document",
+        ) from exc
     except InvalidCertificate as exc:
-        raise RimChainError(f"RIM signer certificate rejected: {exc}", platform=PLATFORM,
-                            field=source) from exc  # fmt: skip
+        raise RimChainError(
+            f"RIM signer certificate rejected: {exc}", platform=PLATFORM, field=source
+        ) from exc
     except InvalidSignature as exc:
-        raise RimSignatureError("RIM SignatureValue does not verify with the signer key",
-                                platform=PLATFORM, field=source,
-                                expected=f"signed by {common_name(signer.subject)}"
-                                ) from exc  # fmt: skip
+        raise RimSignatureError(
+            "RIM SignatureValue does not verify with the signer key",
+            platform=PLATFORM,
+            field=source,
+            expected=f"signed by {common_name(signer.subject)}",
+        ) from exc
     except InvalidInput as exc:
-        raise RimAlgorithmError(f"RIM signature rejected: {exc}", platform=PLATFORM,
-                                field=source) from exc  # fmt: skip
+        raise RimAlgorithmError(
+            f"RIM signature rejected: {exc}", platform=PLATFORM, field=source
+        ) from exc
     except SignXMLException as exc:
         raise _bad(f"RIM signature cannot be processed: {exc}", source) from exc
     except etree.LxmlError as exc:
@@ -362,9 +416,13 @@ def _verify_chain(
     pinned = {der(c) for c in anchor.certificates}
     chain = [c for c in certs if der(c) not in pinned and c.subject != c.issuer]
     if len(chain) < 3:
-        raise RimChainError("RIM signer chain is incomplete", platform=PLATFORM,
-                            field=f"{source}.chain", expected="L4 signer, L3, L2 (then root)",
-                            actual=f"{len(chain)} non-root certificate(s)")  # fmt: skip
+        raise RimChainError(
+            "RIM signer chain is incomplete",
+            platform=PLATFORM,
+            field=f"{source}.chain",
+            expected="L4 signer, L3, L2 (then root)",
+            actual=f"{len(chain)} non-root certificate(s)",
+        )
     chain = chain[:3]
     roots = [c for c in anchor.certificates if c.subject == chain[-1].issuer]
     if not roots:
@@ -381,15 +439,20 @@ def _verify_chain(
         verify_issued_by(root, root, role=f"{source}.root", platform=PLATFORM, memo=trust.memo)
         for i in (2, 1, 0):
             issuer = root if i == 2 else chain[i + 1]
-            verify_issued_by(chain[i], issuer, role=f"{source}.{roles[i]}", platform=PLATFORM,
-                             memo=trust.memo)  # fmt: skip
+            verify_issued_by(
+                chain[i], issuer, role=f"{source}.{roles[i]}", platform=PLATFORM, memo=trust.memo
+            )
         require_ca(root, role=f"{source}.root", platform=PLATFORM)
         require_ca(chain[2], role=f"{source}.L2", platform=PLATFORM)
         require_ca(chain[1], role=f"{source}.L3", platform=PLATFORM)
     except ChainError as exc:
-        raise RimChainError(f"RIM signer chain is invalid: {exc.message}", platform=PLATFORM,
-                            field=exc.field, expected=exc.expected,
-                            actual=exc.actual) from exc  # fmt: skip
+        raise RimChainError(
+            f"RIM signer chain is invalid: {exc.message}",
+            platform=PLATFORM,
+            field=exc.field,
+            expected=exc.expected,
+            actual=exc.actual,
+        ) from exc
     for cert, role in zip((*chain, root), roles, strict=True):
         try:
             check_validity(cert, now, role=f"{source}.{role}", platform=PLATFORM)
@@ -426,23 +489,39 @@ def _entries(root: etree._Element, source: str) -> tuple[RimEntry, ...]:
             raise _bad("RIM resource has a non-integer index/alternatives/size", source) from exc
         active_text = res.get("active")
         if active_text not in ("True", "False") or not 0 <= index < 256 or index in seen:
-            raise _bad("RIM resource has an invalid index or active flag", source,
-                       actual=f"index {index}, active {active_text}")  # fmt: skip
+            raise _bad(
+                "RIM resource has an invalid index or active flag",
+                source,
+                actual=f"index {index}, active {active_text}",
+            )
         seen.add(index)
         active = active_text == "True"
         values: list[bytes] = []
         if active:
             if not 1 <= count <= 16 or size != 48:
-                raise _bad("active RIM resource needs 1..16 alternatives of 48 bytes", source,
-                           actual=f"index {index}: {count} alternatives, size {size}")  # fmt: skip
+                raise _bad(
+                    "active RIM resource needs 1..16 alternatives of 48 bytes",
+                    source,
+                    actual=f"index {index}: {count} alternatives, size {size}",
+                )
             for i in range(count):
                 text = res.get(f"{{{_SHA384_NS}}}Hash{i}")
                 if text is None or not _HEX48.fullmatch(text):
-                    raise _bad("active RIM resource has a missing or malformed hash", source,
-                               actual=f"index {index} Hash{i}")  # fmt: skip
+                    raise _bad(
+                        "active RIM resource has a missing or malformed hash",
+                        source,
+                        actual=f"index {index} Hash{i}",
+                    )
                 values.append(bytes.fromhex(text))
-        out.append(RimEntry(index=index, name=res.get("name", ""), active=active, size=size,
-                            alternatives=tuple(values)))  # fmt: skip
+        out.append(
+            RimEntry(
+                index=index,
+                name=res.get("name", ""),
+                active=active,
+                size=size,
+                alternatives=tuple(values),
+            )
+        )
     return tuple(out)
 
 
@@ -479,9 +558,17 @@ def verify_rim(
     checks: list[OcspCheck] = []
     issuers = (chain[1], chain[2], pinned_root)
     for cert, issuer, role in zip(chain, issuers, ("L4", "L3", "L2"), strict=True):
-        checks.append(ocsp_mod.check_certificate(cert, issuer, ocsp_responses,
-                                                 role=f"{source}.{role}", now=now,
-                                                 nonce=ocsp_nonce, memo=trust.memo))  # fmt: skip
+        checks.append(
+            ocsp_mod.check_certificate(
+                cert,
+                issuer,
+                ocsp_responses,
+                role=f"{source}.{role}",
+                now=now,
+                nonce=ocsp_nonce,
+                memo=trust.memo,
+            )
+        )
     return VerifiedRim(
         sha256=hashlib.sha256(data).hexdigest(),
         source=source,
@@ -500,26 +587,39 @@ def verify_rim(
     )
 
 
-def check_rim_matches(rim: VerifiedRim, *, kind: RimKind, rim_id: str, version: str,
-                      chip: str) -> None:  # fmt: skip
+def check_rim_matches(
+    rim: VerifiedRim, *, kind: RimKind, rim_id: str, version: str, chip: str
+) -> None:
     """Require a RIM to belong to the device: service id, colloquialVersion, chip (§5.5).
 
     Raises:
         RimMismatchError: a mismatch.
     """
     if rim.service_id is not None and rim.service_id != rim_id:
-        raise RimMismatchError("RIM service id does not equal the id built from the report",
-                               platform=PLATFORM, field=f"{kind.value}_rim.id", expected=rim_id,
-                               actual=rim.service_id)  # fmt: skip
+        raise RimMismatchError(
+            "RIM service id does not equal the id built from the report",
+            platform=PLATFORM,
+            field=f"{kind.value}_rim.id",
+            expected=rim_id,
+            actual=rim.service_id,
+        )
     if rim.colloquial_version.upper() != version.upper():
-        raise RimMismatchError("RIM colloquialVersion does not equal the report's version",
-                               platform=PLATFORM, field=f"{kind.value}_rim.colloquialVersion",
-                               expected=version, actual=rim.colloquial_version)  # fmt: skip
+        raise RimMismatchError(
+            "RIM colloquialVersion does not equal the report's version",
+            platform=PLATFORM,
+            field=f"{kind.value}_rim.colloquialVersion",
+            expected=version,
+            actual=rim.colloquial_version,
+        )
     names = {rim.name.upper(), rim.product.upper(), (rim.platform_model or "").upper()}
     if chip.upper().replace("_", "") not in {n.replace("_", "") for n in names}:
-        raise RimMismatchError("RIM is for another chip", platform=PLATFORM,
-                               field=f"{kind.value}_rim.name", expected=chip,
-                               actual=rim.name)  # fmt: skip
+        raise RimMismatchError(
+            "RIM is for another chip",
+            platform=PLATFORM,
+            field=f"{kind.value}_rim.name",
+            expected=chip,
+            actual=rim.name,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -583,14 +683,23 @@ def compare_measurements(
         runtime = blocks.get(index + 1)
         ok = runtime is not None and len(runtime) == entry.size and runtime in entry.alternatives
         if not ok:
-            mismatches.append(Mismatch(
-                index=index, source=kind, golden=tuple(v.hex() for v in entry.alternatives),
-                golden_size=entry.size, runtime=None if runtime is None else runtime.hex(),
-                runtime_size=None if runtime is None else len(runtime),
-                nvdec0_skippable=index == NVDEC0_INDEX and disabled,
-            ))  # fmt: skip
-    return Comparison(compared=tuple(sorted(golden)), conflicts=tuple(sorted(conflicts)),
-                      mismatches=tuple(mismatches), nvdec0_disabled=disabled)  # fmt: skip
+            mismatches.append(
+                Mismatch(
+                    index=index,
+                    source=kind,
+                    golden=tuple(v.hex() for v in entry.alternatives),
+                    golden_size=entry.size,
+                    runtime=None if runtime is None else runtime.hex(),
+                    runtime_size=None if runtime is None else len(runtime),
+                    nvdec0_skippable=index == NVDEC0_INDEX and disabled,
+                )
+            )
+    return Comparison(
+        compared=tuple(sorted(golden)),
+        conflicts=tuple(sorted(conflicts)),
+        mismatches=tuple(mismatches),
+        nvdec0_disabled=disabled,
+    )
 
 
 def describe_rim(data: bytes, *, source: str) -> dict[str, object]:
@@ -610,9 +719,11 @@ def describe_rim(data: bytes, *, source: str) -> dict[str, object]:
     if sig is not None:
         try:
             certs = _check_signature_shape(root, source)
-            signer = {"subject": certs[0].subject.rfc4514_string(),
-                      "not_after": iso(certs[0].not_valid_after_utc),
-                      "certificates": len(certs)}  # fmt: skip
+            signer = {
+                "subject": certs[0].subject.rfc4514_string(),
+                "not_after": iso(certs[0].not_valid_after_utc),
+                "certificates": len(certs),
+            }
         except (RimAlgorithmError, RimMalformedError, RimChainError) as exc:
             signer = {"error": exc.to_dict()}
     return {

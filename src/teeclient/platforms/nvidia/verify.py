@@ -76,8 +76,11 @@ __all__ = ["NvidiaCollateral", "sort_collateral", "verify", "verify_device", "ve
 
 PLATFORM = "nvidia"
 _MODES = {0: GpuMode.SPT, 1: GpuMode.MPT, 2: GpuMode.PPCIE}
-_ARCH_HINTS = {"HOPPER": DeviceArch.HOPPER, "BLACKWELL": DeviceArch.BLACKWELL,
-               "LS10": DeviceArch.LS10}  # fmt: skip
+_ARCH_HINTS = {
+    "HOPPER": DeviceArch.HOPPER,
+    "BLACKWELL": DeviceArch.BLACKWELL,
+    "LS10": DeviceArch.LS10,
+}
 PPCIE_GPUS = 8
 PPCIE_SWITCHES = 4
 
@@ -127,8 +130,13 @@ def sort_collateral(collateral: CollateralSet) -> NvidiaCollateral:
             jwks = merged if jwks is None else Jwks({**jwks.keys, **merged.keys})
         elif looks_like_nvidia(data):
             devices.extend(parse_evidence(data, source=item.source).devices)
-    return NvidiaCollateral(chains=tuple(chains), rims=tuple(rims), ocsp=tuple(responses),
-                            jwks=jwks, devices=tuple(devices))  # fmt: skip
+    return NvidiaCollateral(
+        chains=tuple(chains),
+        rims=tuple(rims),
+        ocsp=tuple(responses),
+        jwks=jwks,
+        devices=tuple(devices),
+    )
 
 
 def _check_signature(signed: bytes, signature: bytes, chain: DeviceChain, label: str) -> None:
@@ -152,8 +160,9 @@ def _signs(chain: Sequence[x509.Certificate], signed: bytes, signature: bytes) -
     key = chain[0].public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         return False
-    sig = utils.encode_dss_signature(int.from_bytes(signature[:48], "big"),
-                                     int.from_bytes(signature[48:], "big"))  # fmt: skip
+    sig = utils.encode_dss_signature(
+        int.from_bytes(signature[:48], "big"), int.from_bytes(signature[48:], "big")
+    )
     try:
         key.verify(sig, signed, ec.ECDSA(hashes.SHA384()))
     except (InvalidSignature, ValueError):
@@ -161,8 +170,9 @@ def _signs(chain: Sequence[x509.Certificate], signed: bytes, signature: bytes) -
     return True
 
 
-def _chain_for(dev: DeviceEvidence, extra: NvidiaCollateral, signed: bytes,
-               signature: bytes) -> list[x509.Certificate]:  # fmt: skip
+def _chain_for(
+    dev: DeviceEvidence, extra: NvidiaCollateral, signed: bytes, signature: bytes
+) -> list[x509.Certificate]:
     if dev.chain_pem is not None:
         return certs.load_chain(dev.chain_pem, role=f"{dev.label}.certificate")
     candidates = [list(c) for c, _ in extra.chains if len(c) == certs.CHAIN_LENGTH]
@@ -183,9 +193,13 @@ def _chain_for(dev: DeviceEvidence, extra: NvidiaCollateral, signed: bytes,
 
 
 def _ocsp_chain(
-    chain: DeviceChain, responses: Sequence[OcspResponse], now: datetime, nonce: bytes | None,
-    trust: TrustStore, label: str,
-) -> tuple[ocsp.OcspCheck, ...]:  # fmt: skip
+    chain: DeviceChain,
+    responses: Sequence[OcspResponse],
+    now: datetime,
+    nonce: bytes | None,
+    trust: TrustStore,
+    label: str,
+) -> tuple[ocsp.OcspCheck, ...]:
     device = chain.certificates
     issuers = (device[2], device[3], chain.root)
     roles = ("brom", "provisioner_ica", "identity")
@@ -205,12 +219,19 @@ def _ocsp_chain(
 
 def _rim_claims(kind: RimKind, rim_id: str, v: VerifiedRim) -> RimClaims:
     return RimClaims(
-        kind=kind, id=rim_id, version=v.colloquial_version, sha256=v.sha256, source=v.source,
+        kind=kind,
+        id=rim_id,
+        version=v.colloquial_version,
+        sha256=v.sha256,
+        source=v.source,
         manufacturer_id=v.manufacturer_id,
-        chain=CertChainClaims(role=f"{kind.value}_rim", expiration=v.expiration,
-                              sha256=tuple(c for c in (*(_fp(x) for x in v.chain), _fp(v.root))),
-                              ocsp=v.ocsp),
-    )  # fmt: skip
+        chain=CertChainClaims(
+            role=f"{kind.value}_rim",
+            expiration=v.expiration,
+            sha256=tuple(c for c in (*(_fp(x) for x in v.chain), _fp(v.root))),
+            ocsp=v.ocsp,
+        ),
+    )
 
 
 def _fp(cert: x509.Certificate) -> str:
@@ -231,8 +252,9 @@ def _select_rim(
     for candidate in rims:
         if candidate.service_id is None and candidate.colloquial_version.upper() == version.upper():
             try:
-                rim.check_rim_matches(candidate, kind=kind, rim_id=rim_id, version=version,
-                                      chip=chip)  # fmt: skip
+                rim.check_rim_matches(
+                    candidate, kind=kind, rim_id=rim_id, version=version, chip=chip
+                )
             except RimMismatchError:
                 continue
             return candidate
@@ -246,8 +268,11 @@ def _compare(
 ) -> MeasurementClaims:
     missing = tuple(rim_id for _, rim_id, v in wanted if v is None)
     if missing:
-        return MeasurementClaims(result=MeasurementResult.UNAVAILABLE, missing_rims=missing,
-                                 nvdec0_disabled=nvdec0 == rim.NVDEC0_DISABLED)  # fmt: skip
+        return MeasurementClaims(
+            result=MeasurementResult.UNAVAILABLE,
+            missing_rims=missing,
+            nvdec0_disabled=nvdec0 == rim.NVDEC0_DISABLED,
+        )
     blocks = {b.index: b.value for b in report.response.blocks}
     found = [(kind, v) for kind, _, v in wanted if v is not None]
     result = rim.compare_measurements(blocks, found, nvdec0_status=nvdec0)
@@ -257,9 +282,13 @@ def _compare(
         status = MeasurementResult.FAIL
     else:
         status = MeasurementResult.SUCCESS
-    return MeasurementClaims(result=status, compared=result.compared,
-                             mismatches=result.mismatches, conflicts=result.conflicts,
-                             nvdec0_disabled=result.nvdec0_disabled)  # fmt: skip
+    return MeasurementClaims(
+        result=status,
+        compared=result.compared,
+        mismatches=result.mismatches,
+        conflicts=result.conflicts,
+        nvdec0_disabled=result.nvdec0_disabled,
+    )
 
 
 def verify_device(
@@ -311,40 +340,64 @@ def verify_device(
     if dev.arch_hint is not None:
         hinted = _ARCH_HINTS.get(dev.arch_hint.upper())
         if hinted is not chain.arch:
-            raise NvidiaArchMismatchError("declared architecture differs from the certificate "
-                                          "chain", platform=PLATFORM, field=f"{label}.arch",
-                                          expected=chain.arch.nvidia_name,
-                                          actual=dev.arch_hint)  # fmt: skip
+            raise NvidiaArchMismatchError(
+                "declared architecture differs from the certificate chain",
+                platform=PLATFORM,
+                field=f"{label}.arch",
+                expected=chain.arch.nvidia_name,
+                actual=dev.arch_hint,
+            )
     chip_info = opaque.text("CHIP_INFO") if kind is DeviceKind.GPU else None
     if chip_info is not None and chip_info != chain.chip:
-        raise NvidiaArchMismatchError("CHIP_INFO differs from the certificate chain's chip",
-                                      platform=PLATFORM, field=f"{label}.CHIP_INFO",
-                                      expected=chain.chip, actual=chip_info)  # fmt: skip
+        raise NvidiaArchMismatchError(
+            "CHIP_INFO differs from the certificate chain's chip",
+            platform=PLATFORM,
+            field=f"{label}.CHIP_INFO",
+            expected=chain.chip,
+            actual=chip_info,
+        )
     # 7: FWID.
     report_fwid = opaque.fwid
     fwid_match: bool | None = None
     if report_fwid is not None and chain.fwid is not None:
         if not hmac.compare_digest(report_fwid, chain.fwid):
-            raise NvidiaFwidMismatchError("report FWID differs from the leaf certificate FWID",
-                                          platform=PLATFORM, field=f"{label}.FWID",
-                                          expected=chain.fwid.hex(),
-                                          actual=report_fwid.hex())  # fmt: skip
+            raise NvidiaFwidMismatchError(
+                "report FWID differs from the leaf certificate FWID",
+                platform=PLATFORM,
+                field=f"{label}.FWID",
+                expected=chain.fwid.hex(),
+                actual=report_fwid.hex(),
+            )
         fwid_match = True
     # 8: OCSP for BROM, provisioner ICA and identity CA.
     device_ocsp = _ocsp_chain(chain, ocsp_responses, now, ocsp_nonce, trust, label)
-    device_chain = CertChainClaims(role="attestation_report", expiration=chain.expiration,
-                                   sha256=chain.fingerprints(), ocsp=device_ocsp)  # fmt: skip
+    device_chain = CertChainClaims(
+        role="attestation_report",
+        expiration=chain.expiration,
+        sha256=chain.fingerprints(),
+        ocsp=device_ocsp,
+    )
     project, project_sku = opaque.text("PROJECT"), opaque.text("PROJECT_SKU")
     chip_sku, vbios = opaque.text("CHIP_SKU"), opaque.vbios_version
     common: dict[str, Any] = {
-        "index": index, "source": ClaimsSource.LOCAL, "arch": chain.arch, "chip": chain.chip,
-        "hwmodel": chain.hwmodel, "ueid": chain.ueid, "vbios_version": vbios,
-        "project": project, "project_sku": project_sku, "chip_sku": chip_sku,
+        "index": index,
+        "source": ClaimsSource.LOCAL,
+        "arch": chain.arch,
+        "chip": chain.chip,
+        "hwmodel": chain.hwmodel,
+        "ueid": chain.ueid,
+        "vbios_version": vbios,
+        "project": project,
+        "project_sku": project_sku,
+        "chip_sku": chip_sku,
         "fwid": report_fwid.hex() if report_fwid is not None else None,
-        "fwid_in_certificate": chain.fwid is not None, "fwid_match": fwid_match,
-        "nonce": request_nonce.hex(), "nonce_checked": nonce is not None,
-        "report_sha256": hashlib.sha256(dev.report).hexdigest(), "device_chain": device_chain,
-    }  # fmt: skip
+        "fwid_in_certificate": chain.fwid is not None,
+        "fwid_match": fwid_match,
+        "nonce": request_nonce.hex(),
+        "nonce_checked": nonce is not None,
+        "report_sha256": hashlib.sha256(dev.report).hexdigest(),
+        "device_chain": device_chain,
+    }
     # 10–14: RIM ids from signed fields, selection, versions, comparison.
     ids_known = None not in (project, project_sku, chip_sku, vbios)
     if kind is DeviceKind.SWITCH:
@@ -353,37 +406,52 @@ def verify_device(
             if ids_known
             else "NV_SWITCH_BIOS_?"
         )
-        switch_rim = _select_rim(rims, kind=RimKind.SWITCH_BIOS, rim_id=switch_id,
-                                 version=vbios, chip="LS10")  # fmt: skip
+        switch_rim = _select_rim(
+            rims, kind=RimKind.SWITCH_BIOS, rim_id=switch_id, version=vbios, chip="LS10"
+        )
         measurements = _compare(report, [(RimKind.SWITCH_BIOS, switch_id, switch_rim)], None)
         return SwitchClaims(
-            **common, oemid=switch_rim.manufacturer_id if switch_rim else None,
-            measurements=measurements, rim_ids=(("switch_bios", switch_id),),
+            **common,
+            oemid=switch_rim.manufacturer_id if switch_rim else None,
+            measurements=measurements,
+            rim_ids=(("switch_bios", switch_id),),
             device_pdi=opaque.device_pdi.hex() if opaque.device_pdi else None,
             gpu_pdis=tuple(p.hex() for p in opaque.switch_gpu_pdis),
             switch_rim=_rim_claims(RimKind.SWITCH_BIOS, switch_id, switch_rim)
-            if switch_rim else None,
-        )  # fmt: skip
+            if switch_rim
+            else None,
+        )
     driver = opaque.driver_version
     blackwell = chain.arch is DeviceArch.BLACKWELL
-    driver_id = rim.driver_rim_id(chain.chip, driver or "?", blackwell=blackwell,
-                                  chip_info=chip_info)  # fmt: skip
-    vbios_id = (rim.vbios_rim_id(project or "", project_sku or "", chip_sku or "", vbios or "")
-                if ids_known else "NV_GPU_VBIOS_?")  # fmt: skip
+    driver_id = rim.driver_rim_id(
+        chain.chip, driver or "?", blackwell=blackwell, chip_info=chip_info
+    )
+    vbios_id = (
+        rim.vbios_rim_id(project or "", project_sku or "", chip_sku or "", vbios or "")
+        if ids_known
+        else "NV_GPU_VBIOS_?"
+    )
     rim_chip = chip_info or ("GB100" if blackwell else chain.chip)
-    driver_rim = _select_rim(rims, kind=RimKind.DRIVER, rim_id=driver_id, version=driver,
-                             chip=rim_chip)  # fmt: skip
-    vbios_rim = _select_rim(rims, kind=RimKind.VBIOS, rim_id=vbios_id, version=vbios,
-                            chip=rim_chip)  # fmt: skip
+    driver_rim = _select_rim(
+        rims, kind=RimKind.DRIVER, rim_id=driver_id, version=driver, chip=rim_chip
+    )
+    vbios_rim = _select_rim(rims, kind=RimKind.VBIOS, rim_id=vbios_id, version=vbios, chip=rim_chip)
     nvdec0 = opaque.byte("NVDEC0_STATUS")
-    measurements = _compare(report, [(RimKind.DRIVER, driver_id, driver_rim),
-                                     (RimKind.VBIOS, vbios_id, vbios_rim)], nvdec0)  # fmt: skip
+    measurements = _compare(
+        report,
+        [(RimKind.DRIVER, driver_id, driver_rim), (RimKind.VBIOS, vbios_id, vbios_rim)],
+        nvdec0,
+    )
     flag = opaque.u16("FEATURE_FLAG")
     mode = GpuMode.SPT if flag is None else _MODES.get(flag)
     if mode is None:
-        raise ParseError("unknown FEATURE_FLAG value", platform=PLATFORM,
-                         field=f"{label}.FEATURE_FLAG", expected="0 (SPT), 1 (MPT) or 2 (PPCIE)",
-                         actual=flag)  # fmt: skip
+        raise ParseError(
+            "unknown FEATURE_FLAG value",
+            platform=PLATFORM,
+            field=f"{label}.FEATURE_FLAG",
+            expected="0 (SPT), 1 (MPT) or 2 (PPCIE)",
+            actual=flag,
+        )
     ppcie = opaque.byte("PROTECTED_PCIE_STATUS")
     return GpuClaims(
         **common,
@@ -409,14 +477,17 @@ def _topology(gpus: Sequence[GpuClaims], switches: Sequence[SwitchClaims]) -> To
         return TopologyClaims(evaluated=False, ok=True)
     problems: list[str] = []
     if len(gpus) != PPCIE_GPUS or len(switches) != PPCIE_SWITCHES:
-        problems.append(f"expected {PPCIE_GPUS} GPUs and {PPCIE_SWITCHES} NVSwitches, found "
-                        f"{len(gpus)} and {len(switches)}")  # fmt: skip
+        problems.append(
+            f"expected {PPCIE_GPUS} GPUs and {PPCIE_SWITCHES} NVSwitches, found "
+            f"{len(gpus)} and {len(switches)}"
+        )
     zero = "00" * 8
     sets = [frozenset(p for p in g.switch_pdis if p != zero) for g in gpus]
     for g, seen in zip(gpus, sets, strict=True):
         if len(seen) != PPCIE_SWITCHES:
-            problems.append(f"GPU {g.index} sees {len(seen)} distinct NVSwitch PDIs, not "
-                            f"{PPCIE_SWITCHES}")  # fmt: skip
+            problems.append(
+                f"GPU {g.index} sees {len(seen)} distinct NVSwitch PDIs, not {PPCIE_SWITCHES}"
+            )
     if len(set(sets)) > 1:
         problems.append("GPUs see different sets of NVSwitch PDIs")
     common = sets[0] if sets else frozenset()
@@ -426,8 +497,12 @@ def _topology(gpus: Sequence[GpuClaims], switches: Sequence[SwitchClaims]) -> To
             problems.append(f"NVSwitch {s.index} (PDI {s.device_pdi}) is not linked to the GPUs")
     if len({frozenset(s.gpu_pdis) for s in switches}) > 1:
         problems.append("NVSwitches report different sets of GPU PDIs")
-    return TopologyClaims(evaluated=True, ok=not problems, problems=tuple(problems),
-                          switch_pdis_seen_by_gpus=tuple(sorted(common)))  # fmt: skip
+    return TopologyClaims(
+        evaluated=True,
+        ok=not problems,
+        problems=tuple(problems),
+        switch_pdis_seen_by_gpus=tuple(sorted(common)),
+    )
 
 
 def _nras_device(
@@ -438,32 +513,55 @@ def _nras_device(
     if arch is None:
         arch = DeviceArch.LS10 if name.upper().startswith("SWITCH") else None
     if arch is None:
-        raise NrasClaimsError("NRAS device claims name no known chip", platform=PLATFORM,
-                              field=f"nras.{name}.hwmodel", actual=hwmodel)  # fmt: skip
+        raise NrasClaimsError(
+            "NRAS device claims name no known chip",
+            platform=PLATFORM,
+            field=f"nras.{name}.hwmodel",
+            actual=hwmodel,
+        )
     ok = claims.get("measres") == "success" and "x-nvidia-error-details" not in claims
     measurements = MeasurementClaims(
         result=MeasurementResult.SUCCESS if ok else MeasurementResult.FAIL
     )
     prefix = "x-nvidia-switch" if arch.is_switch else "x-nvidia-gpu"
     common: dict[str, Any] = {
-        "index": index, "source": ClaimsSource.NRAS, "arch": arch,
-        "chip": hwmodel.split(" ", 1)[0], "hwmodel": hwmodel, "ueid": str(claims.get("ueid")),
+        "index": index,
+        "source": ClaimsSource.NRAS,
+        "arch": arch,
+        "chip": hwmodel.split(" ", 1)[0],
+        "hwmodel": hwmodel,
+        "ueid": str(claims.get("ueid")),
         "oemid": claims.get("oemid"),
         "vbios_version": claims.get(f"{prefix}-vbios-version")
         or claims.get(f"{prefix}-bios-version"),
-        "project": None, "project_sku": None, "chip_sku": None, "fwid": None,
+        "project": None,
+        "project_sku": None,
+        "chip_sku": None,
+        "fwid": None,
         "fwid_in_certificate": False,
         "fwid_match": claims.get(f"{prefix}-attestation-report-cert-chain-fwid-match"),
-        "nonce": str(claims.get("eat_nonce", "")).lower(), "nonce_checked": nonce_checked,
-        "report_sha256": None, "device_chain": None, "measurements": measurements,
+        "nonce": str(claims.get("eat_nonce", "")).lower(),
+        "nonce_checked": nonce_checked,
+        "report_sha256": None,
+        "device_chain": None,
+        "measurements": measurements,
         "nras_claims": tuple(sorted(dict(claims).items())),
-    }  # fmt: skip
+    }
     if arch.is_switch:
         return SwitchClaims(**common, device_pdi=None, gpu_pdis=(), switch_rim=None)
-    return GpuClaims(**common, driver_version=claims.get("x-nvidia-gpu-driver-version"),
-                     chip_info=None, opaque_data_version=None, feature_flag=None, mode=None,
-                     protected_pcie=None, nvdec0_enabled=None, switch_pdis=(), driver_rim=None,
-                     vbios_rim=None)  # fmt: skip
+    return GpuClaims(
+        **common,
+        driver_version=claims.get("x-nvidia-gpu-driver-version"),
+        chip_info=None,
+        opaque_data_version=None,
+        feature_flag=None,
+        mode=None,
+        protected_pcie=None,
+        nvdec0_enabled=None,
+        switch_pdis=(),
+        driver_rim=None,
+        vbios_rim=None,
+    )
 
 
 def verify(
@@ -500,23 +598,43 @@ def verify(
     sorted_items = sort_collateral(collateral or CollateralSet())
     verified_rims = list(rims)
     for xml, source, service_id in sorted_items.rims:
-        verified_rims.append(rim.verify_rim(xml, trust=trust, now=now, source=source,
-                                            service_id=service_id,
-                                            ocsp_responses=sorted_items.ocsp,
-                                            ocsp_nonce=ocsp_nonce))  # fmt: skip
+        verified_rims.append(
+            rim.verify_rim(
+                xml,
+                trust=trust,
+                now=now,
+                source=source,
+                service_id=service_id,
+                ocsp_responses=sorted_items.ocsp,
+                ocsp_nonce=ocsp_nonce,
+            )
+        )
     devices = (*ev.devices, *sorted_items.devices)
     expected_nonce = nonce if nonce is not None else ev.nonce_hint
     local: list[GpuClaims | SwitchClaims] = []
     for i, dev in enumerate(devices):
-        local.append(verify_device(dev, index=i, trust=trust, now=now, nonce=expected_nonce,
-                                   rims=verified_rims, ocsp_responses=sorted_items.ocsp,
-                                   ocsp_nonce=ocsp_nonce, collateral=sorted_items))  # fmt: skip
+        local.append(
+            verify_device(
+                dev,
+                index=i,
+                trust=trust,
+                now=now,
+                nonce=expected_nonce,
+                rims=verified_rims,
+                ocsp_responses=sorted_items.ocsp,
+                ocsp_nonce=ocsp_nonce,
+                collateral=sorted_items,
+            )
+        )
     nonces = {c.nonce for c in local}
     if len(nonces) > 1:
-        raise NvidiaDeviceSetError("devices of one node signed different nonces",
-                                   platform=PLATFORM, field="request.Nonce",
-                                   expected="one nonce for every device",
-                                   actual=", ".join(sorted(nonces)))  # fmt: skip
+        raise NvidiaDeviceSetError(
+            "devices of one node signed different nonces",
+            platform=PLATFORM,
+            field="request.Nonce",
+            expected="one nonce for every device",
+            actual=", ".join(sorted(nonces)),
+        )
     nonce_checked = nonce is not None
     local = [_renumber(c, nonce_checked) for c in local]
     gpus = [c for c in local if isinstance(c, GpuClaims)]
@@ -536,14 +654,24 @@ def verify(
     if ev.nras is not None:
         keys = nras_keys or sorted_items.jwks
         if keys is None:
-            raise NrasKeyError("an NRAS token was given but no JWKS (--collateral jwks.json)",
-                               platform=PLATFORM, field="nras",
-                               expected="the NRAS JWKS")  # fmt: skip
-        token_nonce = nonce if nonce is not None else (
-            bytes.fromhex(next(iter(nonces))) if nonces else None)  # fmt: skip
+            raise NrasKeyError(
+                "an NRAS token was given but no JWKS (--collateral jwks.json)",
+                platform=PLATFORM,
+                field="nras",
+                expected="the NRAS JWKS",
+            )
+        token_nonce = (
+            nonce if nonce is not None else (bytes.fromhex(next(iter(nonces))) if nonces else None)
+        )
         nras_result = verify_detached_eat(
-            ev.nras, keys=keys, now=now, nonce=token_nonce, issuers=nras_issuers,
-            x5c_roots=nras_x5c_roots, expected_count=len(local) or None)  # fmt: skip
+            ev.nras,
+            keys=keys,
+            now=now,
+            nonce=token_nonce,
+            issuers=nras_issuers,
+            x5c_roots=nras_x5c_roots,
+            expected_count=len(local) or None,
+        )
         sources.add(ClaimsSource.NRAS)
         remote = [
             _nras_device(name, claims, i, nonce_checked)
@@ -553,9 +681,11 @@ def verify(
         ]
         if local:
             agree = len(remote) == len(local) and all(
-                r.ueid == c.ueid and r.vbios_version == c.vbios_version
+                r.ueid == c.ueid
+                and r.vbios_version == c.vbios_version
                 and r.measurements.result is c.measurements.result
-                for r, c in zip(remote, [*gpus, *switches], strict=False))  # fmt: skip
+                for r, c in zip(remote, [*gpus, *switches], strict=False)
+            )
         else:
             gpus = [c for c in remote if isinstance(c, GpuClaims)]
             switches = [c for c in remote if isinstance(c, SwitchClaims)]

@@ -17,6 +17,7 @@ _SECTIONS = {
     "gpu": "teeclient.policy.checks.gpu",
     "nvidia_gpu": "teeclient.policy.checks.nvidia_gpu",
     "nvidia_switch": "teeclient.policy.checks.nvidia_switch",
+    "tdx": "teeclient.policy.checks.tdx",
 }
 
 

@@ -87,22 +87,30 @@ def _one(values: Sequence[str]) -> str | tuple[str, ...]:
     return values[0] if len(values) == 1 else tuple(values)
 
 
-def _allow(rec: Recorder, check_id: str, label: str, actual: str | None,
-           allowed: Sequence[str] | None) -> None:  # fmt: skip
+def _allow(
+    rec: Recorder, check_id: str, label: str, actual: str | None, allowed: Sequence[str] | None
+) -> None:
     if allowed is None:
         rec.skip(check_id, f"{label} is not constrained by the policy", actual=actual)
         return
-    rec.verdict(check_id, actual is not None and actual in allowed, expected=_one(allowed),
-                actual=actual, passed=f"{label} is in the allow-list",
-                failed=f"{label} is not in the allow-list" if allowed
-                else f"{label}: the allow-list is empty, nothing is accepted")  # fmt: skip
+    rec.verdict(
+        check_id,
+        actual is not None and actual in allowed,
+        expected=_one(allowed),
+        actual=actual,
+        passed=f"{label} is in the allow-list",
+        failed=f"{label} is not in the allow-list"
+        if allowed
+        else f"{label}: the allow-list is empty, nothing is accepted",
+    )
 
 
 # --- OCSP -------------------------------------------------------------------------------------
 
 
-def _judge_one(check: OcspCheck, setting: NvidiaOcspSetting, now: datetime,
-               max_age: timedelta | None) -> tuple[str, str]:  # fmt: skip
+def _judge_one(
+    check: OcspCheck, setting: NvidiaOcspSetting, now: datetime, max_age: timedelta | None
+) -> tuple[str, str]:
     """→ (outcome pass|warn|fail|missing, message) for one certificate.
 
     The window is judged at the time the answer was verified (``checked_at``: the verification
@@ -149,14 +157,24 @@ def _judge_one(check: OcspCheck, setting: NvidiaOcspSetting, now: datetime,
     return "fail", f"{name}: REVOKED ({check.revocation_reason}) at {iso(when) if when else '?'}"
 
 
-def _ocsp(rec: Recorder, check_id: str, label: str, chain: CertChainClaims | None,
-          setting: NvidiaOcspSetting, policy: Policy, now: datetime) -> None:  # fmt: skip
+def _ocsp(
+    rec: Recorder,
+    check_id: str,
+    label: str,
+    chain: CertChainClaims | None,
+    setting: NvidiaOcspSetting,
+    policy: Policy,
+    now: datetime,
+) -> None:
     if chain is None:
         rec.skip(check_id, f"{label}: no verified chain (not supplied, or appraised by NRAS)")
         return
     if setting.mode is RevocationMode.OFF:
-        rec.skip(check_id, f"{label}: OCSP checking is disabled by the policy (off)",
-                 actual=chain.ocsp_status.value)  # fmt: skip
+        rec.skip(
+            check_id,
+            f"{label}: OCSP checking is disabled by the policy (off)",
+            actual=chain.ocsp_status.value,
+        )
         return
     results = [_judge_one(c, setting, now, policy.revocation.max_ocsp_age) for c in chain.ocsp]
     outcomes = {o for o, _ in results}
@@ -174,8 +192,14 @@ def _ocsp(rec: Recorder, check_id: str, label: str, chain: CertChainClaims | Non
         )
         return
     if "fail" in outcomes:
-        rec.verdict(check_id, False, expected=str(setting), actual=actual, passed="",
-                    failed=f"{label}: {message}")  # fmt: skip
+        rec.verdict(
+            check_id,
+            False,
+            expected=str(setting),
+            actual=actual,
+            passed="",
+            failed=f"{label}: {message}",
+        )
         return
     if outcomes == {"missing"}:
         rec.skip(
@@ -188,28 +212,52 @@ def _ocsp(rec: Recorder, check_id: str, label: str, chain: CertChainClaims | Non
     if "warn" in outcomes or missing:
         rec.warn(check_id, expected=str(setting), actual=actual, message=f"{label}: {message}")
         return
-    rec.verdict(check_id, True, expected=str(setting), actual=actual,
-                passed=f"{label}: every certificate is good and the answers are current",
-                failed="")  # fmt: skip
+    rec.verdict(
+        check_id,
+        True,
+        expected=str(setting),
+        actual=actual,
+        passed=f"{label}: every certificate is good and the answers are current",
+        failed="",
+    )
 
 
 # --- measurements, FWID, NRAS -----------------------------------------------------------------
 
 
-def _measurements(rec: Recorder, check_id: str, m: MeasurementClaims, required: bool,
-                  allowed: Sequence[int], allow_nvdec0: bool) -> None:  # fmt: skip
+def _measurements(
+    rec: Recorder,
+    check_id: str,
+    m: MeasurementClaims,
+    required: bool,
+    allowed: Sequence[int],
+    allow_nvdec0: bool,
+) -> None:
     if not required:
         rec.skip(check_id, "measurements are not required by the policy", actual=m.result.value)
         return
     if m.result is MeasurementResult.UNAVAILABLE:
-        rec.verdict(check_id, False, expected="success", actual="reference values unavailable",
-                    passed="", failed="reference values unavailable: supply RIM "
-                    + ", ".join(m.missing_rims) + " (--collateral)")  # fmt: skip
+        rec.verdict(
+            check_id,
+            False,
+            expected="success",
+            actual="reference values unavailable",
+            passed="",
+            failed="reference values unavailable: supply RIM "
+            + ", ".join(m.missing_rims)
+            + " (--collateral)",
+        )
         return
     if m.result is MeasurementResult.CONFLICT:
-        rec.verdict(check_id, False, expected="success", actual="conflict", passed="",
-                    failed="driver and VBIOS RIMs both define index(es) "
-                    + ", ".join(str(i) for i in m.conflicts))  # fmt: skip
+        rec.verdict(
+            check_id,
+            False,
+            expected="success",
+            actual="conflict",
+            passed="",
+            failed="driver and VBIOS RIMs both define index(es) "
+            + ", ".join(str(i) for i in m.conflicts),
+        )
         return
     refused = [
         x for x in m.mismatches if not (x.index in allowed or (x.nvdec0_skippable and allow_nvdec0))
@@ -219,28 +267,49 @@ def _measurements(rec: Recorder, check_id: str, m: MeasurementClaims, required: 
         f" at {', '.join(str(x.index) for x in m.mismatches)}" if m.mismatches else ""
     )
     if refused:
-        rec.verdict(check_id, False, expected="success", actual=actual, passed="",
-                    failed="measurement mismatch at index(es) "
-                    + ", ".join(str(x.index) for x in refused))  # fmt: skip
+        rec.verdict(
+            check_id,
+            False,
+            expected="success",
+            actual=actual,
+            passed="",
+            failed="measurement mismatch at index(es) " + ", ".join(str(x.index) for x in refused),
+        )
         return
     if any(x.index in allowed for x in tolerated):
-        rec.warn(check_id, expected="success", actual=actual,
-                 message="mismatches accepted by allowed_mismatch_indices: "
-                 + ", ".join(str(x.index) for x in tolerated))  # fmt: skip
+        rec.warn(
+            check_id,
+            expected="success",
+            actual=actual,
+            message="mismatches accepted by allowed_mismatch_indices: "
+            + ", ".join(str(x.index) for x in tolerated),
+        )
         return
     note = " (index 35 skipped: NVDEC0 disabled)" if tolerated else ""
-    rec.verdict(check_id, True, expected="success", actual=actual,
-                passed=f"every golden measurement matches{note}", failed="")  # fmt: skip
+    rec.verdict(
+        check_id,
+        True,
+        expected="success",
+        actual=actual,
+        passed=f"every golden measurement matches{note}",
+        failed="",
+    )
 
 
 def _fwid(rec: Recorder, check_id: str, claims: GpuClaims | SwitchClaims, required: bool) -> None:
     match = claims.fwid_match
     if not required:
-        rec.skip(check_id, "FWID is not required by the policy",
-                 actual={True: "match", False: "differs", None: "absent"}[match])  # fmt: skip
+        rec.skip(
+            check_id,
+            "FWID is not required by the policy",
+            actual={True: "match", False: "differs", None: "absent"}[match],
+        )
         return
-    actual = "match" if match else ("absent in the report" if claims.fwid is None
-                                    else "absent in the certificate")  # fmt: skip
+    actual = (
+        "match"
+        if match
+        else ("absent in the report" if claims.fwid is None else "absent in the certificate")
+    )
     rec.verdict(
         check_id,
         match is True,
@@ -251,12 +320,17 @@ def _fwid(rec: Recorder, check_id: str, claims: GpuClaims | SwitchClaims, requir
     )
 
 
-_NRAS_TRUE = ("arch-check", "attestation-report-parsed", "attestation-report-nonce-match",
-              "attestation-report-signature-verified")  # fmt: skip
+_NRAS_TRUE = (
+    "arch-check",
+    "attestation-report-parsed",
+    "attestation-report-nonce-match",
+    "attestation-report-signature-verified",
+)
 
 
-def _nras(rec: Recorder, check_id: str, claims: GpuClaims | SwitchClaims,
-          setting: NvidiaOcspSetting) -> None:  # fmt: skip
+def _nras(
+    rec: Recorder, check_id: str, claims: GpuClaims | SwitchClaims, setting: NvidiaOcspSetting
+) -> None:
     if claims.source is not ClaimsSource.NRAS:
         rec.skip(check_id, "appraised locally, not by NRAS")
         return
@@ -279,9 +353,14 @@ def _nras(rec: Recorder, check_id: str, claims: GpuClaims | SwitchClaims,
                 problems.append(f"{key} ocsp {status}")
         if key.endswith("-version-match") and value is not True:
             problems.append(f"{key} false")
-    rec.verdict(check_id, not problems, expected="all NRAS device claims true", actual=
-                "; ".join(problems) or "all true", passed="NRAS device claims are all true",
-                failed="NRAS device claims: " + "; ".join(problems))  # fmt: skip
+    rec.verdict(
+        check_id,
+        not problems,
+        expected="all NRAS device claims true",
+        actual="; ".join(problems) or "all true",
+        passed="NRAS device claims are all true",
+        failed="NRAS device claims: " + "; ".join(problems),
+    )
 
 
 def _versions(rec: Recorder, check_id: str, label: str, version: str | None, rule: object) -> None:
@@ -291,34 +370,57 @@ def _versions(rec: Recorder, check_id: str, label: str, version: str | None, rul
         rec.skip(check_id, f"{label} is not constrained by the policy", actual=version)
         return
     assert isinstance(rule, VersionRule)
-    rec.verdict(check_id, rule.accepts(version), expected=rule.describe(), actual=version,
-                passed=f"{label} {version} is accepted",
-                failed=f"{label} {version} is not accepted")  # fmt: skip
+    rec.verdict(
+        check_id,
+        rule.accepts(version),
+        expected=rule.describe(),
+        actual=version,
+        passed=f"{label} {version} is accepted",
+        failed=f"{label} {version} is not accepted",
+    )
 
 
-def check_gpu(claims: GpuClaims, rule: NvidiaGpuRule, policy: Policy, now: datetime, *,
-              component: str, alternative: int) -> Recorder:  # fmt: skip
+def check_gpu(
+    claims: GpuClaims,
+    rule: NvidiaGpuRule,
+    policy: Policy,
+    now: datetime,
+    *,
+    component: str,
+    alternative: int,
+) -> Recorder:
     """Run every [[nvidia_gpu]] check of one alternative against ``claims``."""
     rec = Recorder(component, alternative, rule.warn_only)
     setting = rule.ocsp if rule.ocsp is not None else policy.revocation.nvidia_ocsp
     if rule.arch is None:
         rec.skip("nvidia_gpu.arch", "architecture is not constrained", actual=claims.arch.value)
     else:
-        rec.verdict("nvidia_gpu.arch", claims.arch.value in rule.arch,
-                    expected=tuple(sorted(rule.arch)), actual=claims.arch.value,
-                    passed=f"{claims.arch.value} is accepted",
-                    failed=f"{claims.arch.value} is not accepted")  # fmt: skip
+        rec.verdict(
+            "nvidia_gpu.arch",
+            claims.arch.value in rule.arch,
+            expected=tuple(sorted(rule.arch)),
+            actual=claims.arch.value,
+            passed=f"{claims.arch.value} is accepted",
+            failed=f"{claims.arch.value} is not accepted",
+        )
     _allow(rec, "nvidia_gpu.hwmodel", "hwmodel", claims.hwmodel, rule.hwmodel)
     _allow(rec, "nvidia_gpu.ueid", "ueid", claims.ueid, rule.ueid)
-    _versions(rec, "nvidia_gpu.driver_version", "driver", claims.driver_version,
-              rule.driver_versions)  # fmt: skip
+    _versions(
+        rec, "nvidia_gpu.driver_version", "driver", claims.driver_version, rule.driver_versions
+    )
     _versions(rec, "nvidia_gpu.vbios_version", "VBIOS", claims.vbios_version, rule.vbios_versions)
     if claims.source is ClaimsSource.NRAS:
         rec.skip("nvidia_gpu.fwid", "appraised by NRAS (see nvidia_gpu.nras)")
     else:
         _fwid(rec, "nvidia_gpu.fwid", claims, rule.require_fwid)
-    _measurements(rec, "nvidia_gpu.measurements", claims.measurements, rule.require_measurements,
-                  rule.allowed_mismatch_indices, rule.allow_nvdec0_skip)  # fmt: skip
+    _measurements(
+        rec,
+        "nvidia_gpu.measurements",
+        claims.measurements,
+        rule.require_measurements,
+        rule.allowed_mismatch_indices,
+        rule.allow_nvdec0_skip,
+    )
     if rule.protected_pcie is None:
         rec.skip(
             "nvidia_gpu.protected_pcie",
@@ -326,13 +428,24 @@ def check_gpu(claims: GpuClaims, rule: NvidiaGpuRule, policy: Policy, now: datet
             actual=None if claims.protected_pcie is None else claims.protected_pcie,
         )
     else:
-        rec.verdict("nvidia_gpu.protected_pcie", claims.protected_pcie is rule.protected_pcie,
-                    expected=rule.protected_pcie, actual=claims.protected_pcie,
-                    passed="PROTECTED_PCIE_STATUS as required",
-                    failed="PROTECTED_PCIE_STATUS differs from the policy")  # fmt: skip
+        rec.verdict(
+            "nvidia_gpu.protected_pcie",
+            claims.protected_pcie is rule.protected_pcie,
+            expected=rule.protected_pcie,
+            actual=claims.protected_pcie,
+            passed="PROTECTED_PCIE_STATUS as required",
+            failed="PROTECTED_PCIE_STATUS differs from the policy",
+        )
     local = claims.source is ClaimsSource.LOCAL
-    _ocsp(rec, "nvidia_gpu.ocsp.device_chain", "device chain", claims.device_chain, setting,
-          policy, now)  # fmt: skip
+    _ocsp(
+        rec,
+        "nvidia_gpu.ocsp.device_chain",
+        "device chain",
+        claims.device_chain,
+        setting,
+        policy,
+        now,
+    )
     for attr, check_id, label in (
         ("driver_rim", "nvidia_gpu.ocsp.driver_rim", "driver RIM chain"),
         ("vbios_rim", "nvidia_gpu.ocsp.vbios_rim", "VBIOS RIM chain"),
@@ -346,8 +459,15 @@ def check_gpu(claims: GpuClaims, rule: NvidiaGpuRule, policy: Policy, now: datet
     return rec
 
 
-def check_switch(claims: SwitchClaims, rule: NvidiaSwitchRule, policy: Policy, now: datetime, *,
-                 component: str, alternative: int) -> Recorder:  # fmt: skip
+def check_switch(
+    claims: SwitchClaims,
+    rule: NvidiaSwitchRule,
+    policy: Policy,
+    now: datetime,
+    *,
+    component: str,
+    alternative: int,
+) -> Recorder:
     """Run every [[nvidia_switch]] check of one alternative against ``claims``."""
     rec = Recorder(component, alternative, rule.warn_only)
     setting = rule.ocsp if rule.ocsp is not None else policy.revocation.nvidia_ocsp
@@ -358,10 +478,23 @@ def check_switch(claims: SwitchClaims, rule: NvidiaSwitchRule, policy: Policy, n
         rec.skip("nvidia_switch.fwid", "appraised by NRAS (see nvidia_switch.nras)")
     else:
         _fwid(rec, "nvidia_switch.fwid", claims, rule.require_fwid)
-    _measurements(rec, "nvidia_switch.measurements", claims.measurements,
-                  rule.require_measurements, rule.allowed_mismatch_indices, False)  # fmt: skip
-    _ocsp(rec, "nvidia_switch.ocsp.device_chain", "device chain", claims.device_chain, setting,
-          policy, now)  # fmt: skip
+    _measurements(
+        rec,
+        "nvidia_switch.measurements",
+        claims.measurements,
+        rule.require_measurements,
+        rule.allowed_mismatch_indices,
+        False,
+    )
+    _ocsp(
+        rec,
+        "nvidia_switch.ocsp.device_chain",
+        "device chain",
+        claims.device_chain,
+        setting,
+        policy,
+        now,
+    )
     if claims.switch_rim is None and claims.source is ClaimsSource.LOCAL:
         rec.skip("nvidia_switch.ocsp.switch_rim", "no switch RIM (see nvidia_switch.measurements)")
     else:
@@ -378,8 +511,15 @@ def check_switch(claims: SwitchClaims, rule: NvidiaSwitchRule, policy: Policy, n
     return rec
 
 
-def check_node(claims: NvidiaNodeClaims, rule: GpuNodeRule, policy: Policy, now: datetime, *,
-               component: str, alternative: int) -> Recorder:  # fmt: skip
+def check_node(
+    claims: NvidiaNodeClaims,
+    rule: GpuNodeRule,
+    policy: Policy,
+    now: datetime,
+    *,
+    component: str,
+    alternative: int,
+) -> Recorder:
     """Run every [gpu] check against the node."""
     del policy, now
     rec = Recorder(component, alternative, rule.warn_only)
@@ -390,28 +530,44 @@ def check_node(claims: NvidiaNodeClaims, rule: GpuNodeRule, policy: Policy, now:
         if allowed is None:
             rec.skip(check_id, f"{label} is not constrained", actual=count)
         else:
-            rec.verdict(check_id, count in allowed, expected=tuple(str(a) for a in allowed)
-                        if len(allowed) > 1 else allowed[0], actual=count,
-                        passed=f"{label} {count} is accepted",
-                        failed=f"{label} {count} is not accepted")  # fmt: skip
+            rec.verdict(
+                check_id,
+                count in allowed,
+                expected=tuple(str(a) for a in allowed) if len(allowed) > 1 else allowed[0],
+                actual=count,
+                passed=f"{label} {count} is accepted",
+                failed=f"{label} {count} is not accepted",
+            )
     mode = claims.mode.value if claims.mode else None
     if rule.mode is None:
         rec.skip("gpu.mode", "GPU mode is not constrained", actual=mode)
     else:
-        rec.verdict("gpu.mode", mode in rule.mode, expected=tuple(sorted(rule.mode)),
-                    actual=mode, passed=f"mode {mode} is accepted",
-                    failed=f"mode {mode} is not accepted")  # fmt: skip
+        rec.verdict(
+            "gpu.mode",
+            mode in rule.mode,
+            expected=tuple(sorted(rule.mode)),
+            actual=mode,
+            passed=f"mode {mode} is accepted",
+            failed=f"mode {mode} is not accepted",
+        )
     topo = claims.topology
     if not topo.evaluated:
         rec.skip("gpu.topology", "no PPCIE devices: topology not evaluated")
     elif not rule.require_topology:
-        rec.skip("gpu.topology", "topology is not required by the policy",
-                 actual="ok" if topo.ok else "; ".join(topo.problems))  # fmt: skip
+        rec.skip(
+            "gpu.topology",
+            "topology is not required by the policy",
+            actual="ok" if topo.ok else "; ".join(topo.problems),
+        )
     else:
-        rec.verdict("gpu.topology", topo.ok, expected="8 GPUs, 4 NVSwitches, PDIs consistent",
-                    actual="ok" if topo.ok else "; ".join(topo.problems),
-                    passed="PPCIE topology checks pass",
-                    failed="PPCIE topology: " + "; ".join(topo.problems))  # fmt: skip
+        rec.verdict(
+            "gpu.topology",
+            topo.ok,
+            expected="8 GPUs, 4 NVSwitches, PDIs consistent",
+            actual="ok" if topo.ok else "; ".join(topo.problems),
+            passed="PPCIE topology checks pass",
+            failed="PPCIE topology: " + "; ".join(topo.problems),
+        )
     sources = sorted(s.value for s in claims.sources)
     if rule.verifier == "both":
         ok = claims.sources == {ClaimsSource.LOCAL, ClaimsSource.NRAS} and bool(
@@ -421,35 +577,57 @@ def check_node(claims: NvidiaNodeClaims, rule: GpuNodeRule, policy: Policy, now:
         ok = claims.sources == {ClaimsSource(rule.verifier)} or (
             rule.verifier == "local" and ClaimsSource.LOCAL in claims.sources
         )
-    rec.verdict("gpu.verifier", ok, expected=rule.verifier, actual=", ".join(sources) + (
-        "" if claims.local_nras_agree is None else
-        f" (local and NRAS {'agree' if claims.local_nras_agree else 'DISAGREE'})"),
+    rec.verdict(
+        "gpu.verifier",
+        ok,
+        expected=rule.verifier,
+        actual=", ".join(sources)
+        + (
+            ""
+            if claims.local_nras_agree is None
+            else f" (local and NRAS {'agree' if claims.local_nras_agree else 'DISAGREE'})"
+        ),
         passed="devices appraised as the policy requires",
-        failed="devices were not appraised as the policy requires")  # fmt: skip
+        failed="devices were not appraised as the policy requires",
+    )
     if rule.require_nonce:
-        rec.verdict("gpu.nonce", claims.nonce_checked, expected="caller's nonce",
-                    actual=claims.nonce if claims.nonce_checked else "not checked",
-                    passed="every report carries the caller's nonce",
-                    failed="no expected nonce was given (--nonce): replayed evidence cannot be "
-                    "told apart")  # fmt: skip
+        rec.verdict(
+            "gpu.nonce",
+            claims.nonce_checked,
+            expected="caller's nonce",
+            actual=claims.nonce if claims.nonce_checked else "not checked",
+            passed="every report carries the caller's nonce",
+            failed="no expected nonce was given (--nonce): replayed evidence cannot be told apart",
+        )
     else:
-        rec.skip("gpu.nonce", "NOT CHECKED: the policy does not require the caller's nonce"
-                 if not claims.nonce_checked else "nonce not required (it was checked)",
-                 actual=claims.nonce)  # fmt: skip
+        rec.skip(
+            "gpu.nonce",
+            "NOT CHECKED: the policy does not require the caller's nonce"
+            if not claims.nonce_checked
+            else "nonce not required (it was checked)",
+            actual=claims.nonce,
+        )
     if rule.require_distinct_devices:
-        rec.verdict("gpu.distinct_devices", claims.distinct_devices, expected="distinct ueids",
-                    actual="distinct" if claims.distinct_devices else "duplicates",
-                    passed="every device is distinct",
-                    failed="the same device appears more than once")  # fmt: skip
+        rec.verdict(
+            "gpu.distinct_devices",
+            claims.distinct_devices,
+            expected="distinct ueids",
+            actual="distinct" if claims.distinct_devices else "duplicates",
+            passed="every device is distinct",
+            failed="the same device appears more than once",
+        )
     else:
         rec.skip("gpu.distinct_devices", "not required by the policy")
     if claims.nras is None:
         rec.skip("gpu.nras", "no NRAS token")
     else:
         n = claims.nras
-        rec.verdict("gpu.nras", n.overall_result and n.issuer == rule.nras_issuer,
-                    expected=f"true from {rule.nras_issuer}",
-                    actual=f"{n.overall_result} from {n.issuer}",
-                    passed="NRAS overall result is true",
-                    failed="NRAS overall result is false or from another issuer")  # fmt: skip
+        rec.verdict(
+            "gpu.nras",
+            n.overall_result and n.issuer == rule.nras_issuer,
+            expected=f"true from {rule.nras_issuer}",
+            actual=f"{n.overall_result} from {n.issuer}",
+            passed="NRAS overall result is true",
+            failed="NRAS overall result is false or from another issuer",
+        )
     return rec

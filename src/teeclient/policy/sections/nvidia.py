@@ -79,33 +79,46 @@ def _version_rule(vbios: bool) -> Custom:
     def convert(value: object, path: KeyPath) -> VersionRule:
         def one(item: object, where: KeyPath) -> str:
             if not isinstance(item, str):
-                raise PolicyTypeError(f"{render_path(where)} has the wrong type",
-                                      key_path=render_path(where), expected=label,
-                                      actual=repr(item))  # fmt: skip
+                raise PolicyTypeError(
+                    f"{render_path(where)} has the wrong type",
+                    key_path=render_path(where),
+                    expected=label,
+                    actual=repr(item),
+                )
             if version_key(item, vbios=vbios) is None:
-                raise PolicyValueError(f"{render_path(where)} has an invalid value",
-                                       key_path=render_path(where), expected=label,
-                                       actual=repr(item))  # fmt: skip
+                raise PolicyValueError(
+                    f"{render_path(where)} has an invalid value",
+                    key_path=render_path(where),
+                    expected=label,
+                    actual=repr(item),
+                )
             return item.upper() if vbios else item
 
         if isinstance(value, str):
             return VersionRule(allowed=(one(value, path),), vbios=vbios)
         if isinstance(value, list):
-            return VersionRule(allowed=tuple(one(v, (*path, i)) for i, v in enumerate(value)),
-                               vbios=vbios)  # fmt: skip
+            return VersionRule(
+                allowed=tuple(one(v, (*path, i)) for i, v in enumerate(value)), vbios=vbios
+            )
         if isinstance(value, dict):
             if set(value) != {"min"}:
-                raise PolicyValueError(f"{render_path(path)} has an invalid value",
-                                       key_path=render_path(path), expected="{min = '…'}",
-                                       actual=repr(value))  # fmt: skip
+                raise PolicyValueError(
+                    f"{render_path(path)} has an invalid value",
+                    key_path=render_path(path),
+                    expected="{min = '…'}",
+                    actual=repr(value),
+                )
             return VersionRule(minimum=one(value["min"], (*path, "min")), vbios=vbios)
-        raise PolicyTypeError(f"{render_path(path)} has the wrong type",
-                              key_path=render_path(path),
-                              expected="string, list of strings or {min = '…'}",
-                              actual=repr(value))  # fmt: skip
+        raise PolicyTypeError(
+            f"{render_path(path)} has the wrong type",
+            key_path=render_path(path),
+            expected="string, list of strings or {min = '…'}",
+            actual=repr(value),
+        )
 
-    pattern = (r"^[0-9A-Fa-f]{2}(\.[0-9A-Fa-f]{2}){4}$" if vbios
-               else r"^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$")  # fmt: skip
+    pattern = (
+        r"^[0-9A-Fa-f]{2}(\.[0-9A-Fa-f]{2}){4}$" if vbios else r"^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$"
+    )
     item: dict[str, Any] = {"type": "string", "pattern": pattern}
     return Custom(
         convert,
@@ -185,9 +198,10 @@ class NvidiaGpuRule:
 
     name: str | None = policy_field(Text(), "label shown in results", default=None)
     arch: frozenset[str] | None = policy_field(
-        FlagSet(("hopper", "blackwell")), "accepted architectures (from the verified chain)",
+        FlagSet(("hopper", "blackwell")),
+        "accepted architectures (from the verified chain)",
         default=None,
-    )  # fmt: skip
+    )
     hwmodel: tuple[str, ...] | None = policy_field(
         _strings(), "allow-list of BROM common names (e.g. 'GH100 A01 GSP BROM')", default=None
     )
@@ -205,17 +219,20 @@ class NvidiaGpuRule:
         default=None,
     )
     require_fwid: bool = policy_field(
-        Boolean(), "the report's FWID must be present and equal the leaf certificate's",
+        Boolean(),
+        "the report's FWID must be present and equal the leaf certificate's",
         default=True,
-    )  # fmt: skip
+    )
     require_measurements: bool = policy_field(
-        Boolean(), "the RIM comparison must succeed (reference values supplied and matching)",
+        Boolean(),
+        "the RIM comparison must succeed (reference values supplied and matching)",
         default=True,
-    )  # fmt: skip
+    )
     allowed_mismatch_indices: tuple[int, ...] = policy_field(
-        IntChoices(0, 255), "RIM indices whose mismatch is accepted (reported as warn)",
+        IntChoices(0, 255),
+        "RIM indices whose mismatch is accepted (reported as warn)",
         default=(),
-    )  # fmt: skip
+    )
     allow_nvdec0_skip: bool = policy_field(
         Boolean(), "skip index 35 when NVDEC0 is disabled (NVIDIA's rule)", default=True
     )
@@ -246,13 +263,15 @@ class NvidiaSwitchRule:
         _strings(100), "allow-list of device ids (leaf serial, decimal)", default=None
     )
     bios_versions: VersionRule | None = policy_field(
-        _version_rule(True), "switch BIOS version: exact, allow-list or {min = '…'}",
+        _version_rule(True),
+        "switch BIOS version: exact, allow-list or {min = '…'}",
         default=None,
-    )  # fmt: skip
+    )
     require_fwid: bool = policy_field(
-        Boolean(), "require an FWID in the report (LS10 reports carry none today)",
+        Boolean(),
+        "require an FWID in the report (LS10 reports carry none today)",
         default=False,
-    )  # fmt: skip
+    )
     require_measurements: bool = policy_field(
         Boolean(), "the switch BIOS RIM comparison must succeed", default=True
     )
@@ -282,9 +301,10 @@ class GpuNodeRule:
         IntChoices(0, 64), "number of NVSwitches (4 on an HGX PPCIE node)", default=None
     )
     mode: frozenset[str] | None = policy_field(
-        FlagSet(("SPT", "MPT", "PPCIE")), "accepted FEATURE_FLAG modes (identical on all GPUs)",
+        FlagSet(("SPT", "MPT", "PPCIE")),
+        "accepted FEATURE_FLAG modes (identical on all GPUs)",
         default=None,
-    )  # fmt: skip
+    )
     require_topology: bool = policy_field(
         Boolean(), "PPCIE switch/GPU PDI topology must check out when evaluated", default=True
     )
@@ -301,6 +321,7 @@ class GpuNodeRule:
     )
     nras_issuer: str = policy_field(Text(), "accepted NRAS token issuer", default=NRAS_ISSUER)
     warn_only: frozenset[str] = policy_field(
-        warn_only_field_type("gpu"), "check ids that report 'warn' instead of 'fail'",
+        warn_only_field_type("gpu"),
+        "check ids that report 'warn' instead of 'fail'",
         default=frozenset(),
-    )  # fmt: skip
+    )

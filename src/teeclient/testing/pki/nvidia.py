@@ -59,8 +59,13 @@ def dice_fwid_extension(key: ec.EllipticCurvePublicKey, fwid: bytes) -> x509.Unr
 def dice_tcb_info_extension(model: str, fwid: bytes) -> x509.UnrecognizedExtension:
     """Blackwell-style DiceTcbInfo with ``fwids[0]`` = ``fwid`` (SHA-384)."""
     fwids = _der(0x30, _SHA384_OID + _der(0x04, fwid))
-    body = (_der(0x80, b"NVIDIA") + _der(0x81, model.encode()) + _der(0x82, b"01")
-            + _der(0x83, b"\x01") + _der(0xA6, fwids))  # fmt: skip
+    body = (
+        _der(0x80, b"NVIDIA")
+        + _der(0x81, model.encode())
+        + _der(0x82, b"01")
+        + _der(0x83, b"\x01")
+        + _der(0xA6, fwids)
+    )
     return x509.UnrecognizedExtension(x509.ObjectIdentifier(OID_DICE_TCB_INFO), _der(0x30, body))
 
 
@@ -113,19 +118,28 @@ class IssuedDevice:
 
 
 def _name(cn: str, org: str = "NVIDIA Corporation", serial: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn),
-             x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-             x509.NameAttribute(NameOID.COUNTRY_NAME, "US")]  # fmt: skip
+    attrs = [
+        x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+    ]
     if serial is not None:
         attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial))
     return x509.Name(attrs)
 
 
 def _key_usage(*, sign: bool, cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=sign, content_commitment=False,
-                         key_encipherment=False, data_encipherment=False, key_agreement=False,
-                         key_cert_sign=cert_sign, crl_sign=cert_sign, encipher_only=False,
-                         decipher_only=False)  # fmt: skip
+    return x509.KeyUsage(
+        digital_signature=sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _issue(
@@ -153,13 +167,19 @@ def _issue(
         .serial_number(serial)
         .not_valid_before(ov.not_before or not_before)
         .not_valid_after(ov.not_after or not_after)
-        .add_extension(_key_usage(sign=not is_ca if ov.digital_signature is None
-                                  else ov.digital_signature, cert_sign=is_ca), critical=True)
+        .add_extension(
+            _key_usage(
+                sign=not is_ca if ov.digital_signature is None else ov.digital_signature,
+                cert_sign=is_ca,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-    )  # fmt: skip
+    )
     if is_ca or ov.ca is not None:
-        builder = builder.add_extension(x509.BasicConstraints(ca=is_ca, path_length=None),
-                                        critical=True)  # fmt: skip
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=is_ca, path_length=None), critical=True
+        )
     issuer_pub = (issuer.key if issuer else key).public_key()
     builder = builder.add_extension(
         x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_pub), critical=False
@@ -224,32 +244,77 @@ class NvidiaPki:
         def o(role: str) -> NvCertOverrides:
             return ov.get(role, none)
 
-        root = _issue(subject=_name("NVIDIA Device Identity CA", "NVIDIA"), issuer=None,
-                      key=_new_key(), serial=0x2D35, ca=True, not_before=not_before,
-                      not_after=not_after, ov=o("root"))  # fmt: skip
+        root = _issue(
+            subject=_name("NVIDIA Device Identity CA", "NVIDIA"),
+            issuer=None,
+            key=_new_key(),
+            serial=0x2D35,
+            ca=True,
+            not_before=not_before,
+            not_after=not_after,
+            ov=o("root"),
+        )
         ident_chip = "GH100" if chip == "LS_10" else chip
-        identity = _issue(subject=_name(f"NVIDIA {ident_chip} Identity"), issuer=root,
-                          key=_new_key(), serial=0x1D1, ca=True, not_before=not_before,
-                          not_after=not_after, ov=o("identity"))  # fmt: skip
-        ica = _issue(subject=_name(f"NVIDIA {chip} Provisioner ICA 1"), issuer=identity,
-                     key=_new_key(), serial=0x1CA, ca=True, not_before=not_before,
-                     not_after=not_after, ov=o("ica"))  # fmt: skip
-        corim_root = _issue(subject=_name("NVIDIA CoRIM signing Root CA", "NVIDIA"), issuer=None,
-                            key=_new_key(), serial=0xC0, ca=True,
-                            not_before=datetime(2023, 3, 16, tzinfo=UTC),
-                            not_after=datetime(2053, 3, 8, tzinfo=UTC),
-                            ov=o("corim_root"))  # fmt: skip
-        l2 = _issue(subject=_name(f"NVIDIA Reference Value {ident_chip} CA"), issuer=corim_root,
-                    key=_new_key(), serial=0xC2, ca=True,
-                    not_before=datetime(2023, 5, 1, tzinfo=UTC),
-                    not_after=datetime(2043, 5, 1, tzinfo=UTC), ov=o("rim_l2"))  # fmt: skip
-        l3 = _issue(subject=_name(f"NVIDIA Reference Value L3 {ident_chip} 002"), issuer=l2,
-                    key=_new_key(), serial=0xC3, ca=True,
-                    not_before=datetime(2023, 10, 1, tzinfo=UTC),
-                    not_after=datetime(2033, 10, 1, tzinfo=UTC), ov=o("rim_l3"))  # fmt: skip
-        l4 = _issue(subject=_name("HCC RIM L4 Signer"), issuer=l3, key=_new_key(), serial=0xC4,
-                    ca=False, not_before=datetime(2024, 1, 1, tzinfo=UTC),
-                    not_after=rim_signer_not_after, ov=o("rim_l4"))  # fmt: skip
+        identity = _issue(
+            subject=_name(f"NVIDIA {ident_chip} Identity"),
+            issuer=root,
+            key=_new_key(),
+            serial=0x1D1,
+            ca=True,
+            not_before=not_before,
+            not_after=not_after,
+            ov=o("identity"),
+        )
+        ica = _issue(
+            subject=_name(f"NVIDIA {chip} Provisioner ICA 1"),
+            issuer=identity,
+            key=_new_key(),
+            serial=0x1CA,
+            ca=True,
+            not_before=not_before,
+            not_after=not_after,
+            ov=o("ica"),
+        )
+        corim_root = _issue(
+            subject=_name("NVIDIA CoRIM signing Root CA", "NVIDIA"),
+            issuer=None,
+            key=_new_key(),
+            serial=0xC0,
+            ca=True,
+            not_before=datetime(2023, 3, 16, tzinfo=UTC),
+            not_after=datetime(2053, 3, 8, tzinfo=UTC),
+            ov=o("corim_root"),
+        )
+        l2 = _issue(
+            subject=_name(f"NVIDIA Reference Value {ident_chip} CA"),
+            issuer=corim_root,
+            key=_new_key(),
+            serial=0xC2,
+            ca=True,
+            not_before=datetime(2023, 5, 1, tzinfo=UTC),
+            not_after=datetime(2043, 5, 1, tzinfo=UTC),
+            ov=o("rim_l2"),
+        )
+        l3 = _issue(
+            subject=_name(f"NVIDIA Reference Value L3 {ident_chip} 002"),
+            issuer=l2,
+            key=_new_key(),
+            serial=0xC3,
+            ca=True,
+            not_before=datetime(2023, 10, 1, tzinfo=UTC),
+            not_after=datetime(2033, 10, 1, tzinfo=UTC),
+            ov=o("rim_l3"),
+        )
+        l4 = _issue(
+            subject=_name("HCC RIM L4 Signer"),
+            issuer=l3,
+            key=_new_key(),
+            serial=0xC4,
+            ca=False,
+            not_before=datetime(2024, 1, 1, tzinfo=UTC),
+            not_after=rim_signer_not_after,
+            ov=o("rim_l4"),
+        )
         responders: dict[str, IssuedCert] = {}
         for role, issuer in (
             ("root", root),
@@ -260,15 +325,28 @@ class NvidiaPki:
             ("rim_l3", l3),
         ):
             responders[role] = _issue(
-                subject=_name(f"NVIDIA OCSP Responder {role}"), issuer=issuer, key=_new_key(),
-                serial=0x0C5000 + len(responders), ca=False,
-                not_before=datetime(2022, 1, 1, tzinfo=UTC), not_after=responder_not_after,
+                subject=_name(f"NVIDIA OCSP Responder {role}"),
+                issuer=issuer,
+                key=_new_key(),
+                serial=0x0C5000 + len(responders),
+                ca=False,
+                not_before=datetime(2022, 1, 1, tzinfo=UTC),
+                not_after=responder_not_after,
                 ov=o(f"responder.{role}"),
                 eku=(ExtendedKeyUsageOID.OCSP_SIGNING,),
                 extensions=(x509.OCSPNoCheck(),),
-            )  # fmt: skip
-        return cls(chip=chip, root=root, identity=identity, ica=ica, corim_root=corim_root,
-                   rim_l2=l2, rim_l3=l3, rim_l4=l4, responders=responders)  # fmt: skip
+            )
+        return cls(
+            chip=chip,
+            root=root,
+            identity=identity,
+            ica=ica,
+            corim_root=corim_root,
+            rim_l2=l2,
+            rim_l3=l3,
+            rim_l4=l4,
+            responders=responders,
+        )
 
     def trust_store(self, base: TrustStore | None = None) -> TrustStore:
         """A store in which this PKI's roots are the NVIDIA anchors (explicitly)."""
@@ -291,24 +369,43 @@ class NvidiaPki:
         """A BROM + FMC LF leaf for one device; ``fwid`` goes into the leaf (None: omitted)."""
         unit = "FSP" if self.chip == "LS_10" else "GSP"
         brom_ov, leaf_ov = brom or NvCertOverrides(), leaf or NvCertOverrides()
-        brom_cert = _issue(subject=_name(f"{self.chip} A01 {unit} BROM", serial=f"{serial:X}"[:14]),
-                           issuer=self.ica, key=_new_key(),
-                           serial=(serial % (1 << 80)) + (1 << 80), ca=True,
-                           not_before=datetime(2020, 10, 17, tzinfo=UTC), not_after=_FAR,
-                           ov=brom_ov)  # fmt: skip
+        brom_cert = _issue(
+            subject=_name(f"{self.chip} A01 {unit} BROM", serial=f"{serial:X}"[:14]),
+            issuer=self.ica,
+            key=_new_key(),
+            serial=(serial % (1 << 80)) + (1 << 80),
+            ca=True,
+            not_before=datetime(2020, 10, 17, tzinfo=UTC),
+            not_after=_FAR,
+            ov=brom_ov,
+        )
         key = _new_key()
         exts: list[x509.ExtensionType] = []
         tcb = blackwell_tcb_info if blackwell_tcb_info is not None else self.chip.startswith("GB")
         if fwid is not None and not leaf_ov.omit_fwid:
-            exts.append(dice_tcb_info_extension(f"{self.chip} A01 {unit}", fwid) if tcb
-                        else dice_fwid_extension(key.public_key(), fwid))  # fmt: skip
-        leaf_cert = _issue(subject=_name(f"{self.chip} A01 {unit} FMC LF",
-                                         serial=f"{serial:X}"[:12]),
-                           issuer=brom_cert, key=key, serial=serial, ca=False,
-                           not_before=datetime(2020, 10, 17, tzinfo=UTC), not_after=_FAR,
-                           ov=leaf_ov, extensions=exts)  # fmt: skip
-        chain = (leaf_cert.cert, brom_cert.cert, self.ica.cert, self.identity.cert,
-                 supplied_root or self.root.cert)  # fmt: skip
+            exts.append(
+                dice_tcb_info_extension(f"{self.chip} A01 {unit}", fwid)
+                if tcb
+                else dice_fwid_extension(key.public_key(), fwid)
+            )
+        leaf_cert = _issue(
+            subject=_name(f"{self.chip} A01 {unit} FMC LF", serial=f"{serial:X}"[:12]),
+            issuer=brom_cert,
+            key=key,
+            serial=serial,
+            ca=False,
+            not_before=datetime(2020, 10, 17, tzinfo=UTC),
+            not_after=_FAR,
+            ov=leaf_ov,
+            extensions=exts,
+        )
+        chain = (
+            leaf_cert.cert,
+            brom_cert.cert,
+            self.ica.cert,
+            self.identity.cert,
+            supplied_root or self.root.cert,
+        )
         return IssuedDevice(brom=brom_cert, leaf=leaf_cert, chain=chain)
 
     def _issuer_of(self, cert: x509.Certificate) -> tuple[str, IssuedCert]:
@@ -348,15 +445,28 @@ class NvidiaPki:
             signer = ca
         else:
             signer = self.responders[role]
-        cert_status = {"good": ocsp.OCSPCertStatus.GOOD, "revoked": ocsp.OCSPCertStatus.REVOKED,
-                       "unknown": ocsp.OCSPCertStatus.UNKNOWN}[status]  # fmt: skip
-        builder = ocsp.OCSPResponseBuilder().add_response(
-            cert=cert, issuer=issuer_cert, algorithm=algorithm or hashes.SHA384(),
-            cert_status=cert_status, this_update=this_update, next_update=next_update,
-            revocation_time=revoked_at if status == "revoked" else None,
-            revocation_reason=reason if status == "revoked" else None,
-        ).responder_id(ocsp.OCSPResponderEncoding.NAME if by_name
-                       else ocsp.OCSPResponderEncoding.HASH, signer.cert)  # fmt: skip
+        cert_status = {
+            "good": ocsp.OCSPCertStatus.GOOD,
+            "revoked": ocsp.OCSPCertStatus.REVOKED,
+            "unknown": ocsp.OCSPCertStatus.UNKNOWN,
+        }[status]
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=cert,
+                issuer=issuer_cert,
+                algorithm=algorithm or hashes.SHA384(),
+                cert_status=cert_status,
+                this_update=this_update,
+                next_update=next_update,
+                revocation_time=revoked_at if status == "revoked" else None,
+                revocation_reason=reason if status == "revoked" else None,
+            )
+            .responder_id(
+                ocsp.OCSPResponderEncoding.NAME if by_name else ocsp.OCSPResponderEncoding.HASH,
+                signer.cert,
+            )
+        )
         if include_responder and signer is not ca:
             builder = builder.certificates([signer.cert])
         if nonce is not None:
@@ -369,15 +479,22 @@ class NvidiaPki:
 
     def rim_ocsp(self, **kwargs: object) -> list[bytes]:
         """OCSP responses for the RIM L4 signer, L3 and L2."""
-        return [self.ocsp_response(c.cert, **kwargs)  # type: ignore[arg-type]
-                for c in (self.rim_l4, self.rim_l3, self.rim_l2)]  # fmt: skip
+        return [
+            self.ocsp_response(c.cert, **kwargs)  # type: ignore[arg-type]
+            for c in (self.rim_l4, self.rim_l3, self.rim_l2)
+        ]
 
     def rim_chain(self) -> tuple[x509.Certificate, ...]:
         """L4 signer, L3, L2, root (the KeyInfo order NVIDIA uses)."""
         return (self.rim_l4.cert, self.rim_l3.cert, self.rim_l2.cert, self.corim_root.cert)
 
-    def sign_rim(self, spec: RimSpec, *, signer: IssuedCert | None = None,
-                 chain: Sequence[x509.Certificate] | None = None) -> bytes:  # fmt: skip
+    def sign_rim(
+        self,
+        spec: RimSpec,
+        *,
+        signer: IssuedCert | None = None,
+        chain: Sequence[x509.Certificate] | None = None,
+    ) -> bytes:
         """A SWID RIM with an enveloped XML-DSig exactly as NVIDIA signs them (signxml)."""
         from lxml import etree
         from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
@@ -402,8 +519,10 @@ class NvidiaPki:
 def build_rim_xml(spec: RimSpec) -> bytes:
     """The unsigned SWID document of ``spec`` (NVIDIA's element and attribute layout)."""
     swid = "http://standards.iso.org/iso/19770/-2/2015/schema.xsd"
-    tcg = ("https://trustedcomputinggroup.org/resource/"
-           "tcg-reference-integrity-manifest-rim-information-model/")  # fmt: skip
+    tcg = (
+        "https://trustedcomputinggroup.org/resource/"
+        "tcg-reference-integrity-manifest-rim-information-model/"
+    )
     sha = "http://www.w3.org/2001/04/xmlenc#sha384"
     lines = [
         f'<SoftwareIdentity xmlns="{swid}" xmlns:ns0="{swid}" xmlns:ns2="{sha}" corpus="false" '
@@ -421,8 +540,10 @@ def build_rim_xml(spec: RimSpec) -> bytes:
         active = values is not None
         hashes_ = values or (bytes(48),)
         attrs = " ".join(f'ns2:Hash{i}="{v.hex()}"' for i, v in enumerate(hashes_))
-        lines.append(f'<ns0:Resource type="Measurement" index="{index}" active="{active}" '
-                     f'alternatives="{len(hashes_)}" {attrs} name="Measurement_{index}" '
-                     'size="48"/>')  # fmt: skip
+        lines.append(
+            f'<ns0:Resource type="Measurement" index="{index}" active="{active}" '
+            f'alternatives="{len(hashes_)}" {attrs} name="Measurement_{index}" '
+            'size="48"/>'
+        )
     lines += ["</ns0:Payload>", "</SoftwareIdentity>"]
     return "\n".join(lines).encode()
