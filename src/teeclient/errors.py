@@ -50,6 +50,10 @@ __all__ = [
     "FreshnessError",
     "InputError",
     "MalformedCertificateError",
+    "NitroCertificateMismatchError",
+    "NitroNonceMismatchError",
+    "NitroSignatureError",
+    "NitroUnsupportedAlgorithmError",
     "ParseError",
     "PolicyError",
     "PolicySyntaxError",
@@ -246,6 +250,18 @@ class SignatureError(EvidenceError):
     code = "evidence.signature_invalid"
 
 
+class NitroUnsupportedAlgorithmError(UnsupportedFormatError):
+    """The Nitro COSE_Sign1 protected header names an algorithm other than ES384."""
+
+    code = "nitro.unsupported_algorithm"
+
+
+class NitroSignatureError(SignatureError):
+    """The Nitro COSE_Sign1 ES384 signature does not verify with the leaf certificate's key."""
+
+    code = "nitro.signature_invalid"
+
+
 class SnpSignatureError(SignatureError):
     """The SEV-SNP report signature does not verify with the VCEK/VLEK."""
 
@@ -342,6 +358,12 @@ class SnpProductMismatchError(EvidenceError):
     code = "snp.product_mismatch"
 
 
+class NitroCertificateMismatchError(EndorsementError):
+    """The Nitro leaf certificate does not name the document's module_id."""
+
+    code = "nitro.certificate_mismatch"
+
+
 class BindingError(EvidenceError):
     """Evidence does not bind the expected nonce or keys."""
 
@@ -352,6 +374,12 @@ class FreshnessError(EvidenceError):
     """Evidence is too old, from the future, or replayed."""
 
     code = "freshness.invalid"
+
+
+class NitroNonceMismatchError(FreshnessError):
+    """The Nitro document's nonce is absent or differs from the caller's challenge."""
+
+    code = "nitro.nonce_mismatch"
 
 
 # --- exit code 4 -----------------------------------------------------------------------------

@@ -77,6 +77,6 @@ def describe(data: bytes, *, source: str, product: str | None = None) -> dict[st
     raise InputError(
         "not a file teeclient can decode",
         field=source,
-        expected="SEV-SNP report, certificate(s) or CRL",
+        expected="SEV-SNP report, AWS Nitro attestation document, certificate(s) or CRL",
         actual=f"{len(data)} bytes starting {data[:8].hex()}",
     )

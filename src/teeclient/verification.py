@@ -13,7 +13,7 @@ from pathlib import Path
 
 from teeclient._time import require_aware, utc_now
 from teeclient.collateral.items import CollateralItem, CollateralSet
-from teeclient.errors import InputError
+from teeclient.errors import InputError, UsageError
 from teeclient.platforms import VerifyOptions, detect_platform, verify_evidence
 from teeclient.policy.appraise import appraise
 from teeclient.policy.load import load_baseline, load_policy
@@ -24,6 +24,9 @@ from teeclient.trust import TrustStore
 __all__ = ["MAX_EVIDENCE_BYTES", "Evidence", "load_evidence", "verify", "verify_claims"]
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024
+# Platforms whose verifier compares VerifyOptions.nonce with the evidence; for the others a
+# nonce is refused rather than silently ignored (SEV-SNP: pin report_data in the policy).
+_NONCE_PLATFORMS = frozenset({"nitro"})
 
 CollateralInput = CollateralSet | Iterable[CollateralItem | bytes | str | Path]
 PolicyInput = Policy | str | Path | None
@@ -64,7 +67,8 @@ def load_evidence(evidence: bytes | str | Path, *, source: str | None = None) ->
         raise InputError(
             "not a kind of evidence teeclient recognises",
             field=origin,
-            expected="an SEV-SNP report (raw, extended or Azure HCL)",
+            expected="an SEV-SNP report (raw, extended or Azure HCL) or an AWS Nitro "
+            "attestation document (COSE_Sign1)",
             actual=f"{len(data)} bytes starting {data[:8].hex()}",
         )
     return Evidence(data=data, source=origin, platform=platform)
@@ -99,21 +103,33 @@ def verify_claims(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     product: str | None = None,
+    nonce: bytes | None = None,
 ) -> Claims:
     """Verify evidence cryptographically and return its claims (no policy).
 
+    ``nonce`` is the challenge the caller sent; evidence that carries a nonce must echo it
+    (AWS Nitro ``nonce``).
+
     Raises:
         EvidenceError, CollateralError, UsageError: see the platform's ``verify``.
+        UsageError: ``nonce`` given for a platform whose verifier does not compare it.
     """
     ev = evidence if isinstance(evidence, Evidence) else load_evidence(evidence)
     now = require_aware(at) if at is not None else utc_now()
+    if nonce is not None and ev.platform not in _NONCE_PLATFORMS:
+        raise UsageError(
+            f"a nonce cannot be checked against {ev.platform} evidence here",
+            field="nonce",
+            expected="evidence of " + ", ".join(sorted(_NONCE_PLATFORMS)),
+            actual=ev.platform,
+        )
     return verify_evidence(
         ev.platform,
         ev.data,
         collateral=_collateral(collateral),
         trust=trust if trust is not None else TrustStore.vendor(),
         now=now,
-        options=VerifyOptions(product=product),
+        options=VerifyOptions(product=product, nonce=nonce),
     )
 
 
@@ -125,6 +141,7 @@ def verify(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     product: str | None = None,
+    nonce: bytes | None = None,
 ) -> Appraisal:
     """Verify evidence and appraise it against a policy (the baseline if none is given).
 
@@ -138,5 +155,7 @@ def verify(
     """
     now = require_aware(at) if at is not None else utc_now()
     resolved = _policy(policy)
-    claims = verify_claims(evidence, collateral=collateral, trust=trust, at=now, product=product)
+    claims = verify_claims(
+        evidence, collateral=collateral, trust=trust, at=now, product=product, nonce=nonce
+    )
     return appraise([claims], resolved, now)

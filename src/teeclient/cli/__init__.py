@@ -11,7 +11,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="teeclient",
-    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP today).",
+    help="Verify TEE attestation evidence against your policy (AMD SEV-SNP, AWS Nitro Enclaves).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,7 +23,11 @@ app.add_typer(policy_app, name="policy")
 @app.command()
 def verify(
     evidence: Annotated[
-        Path, typer.Argument(help="Evidence file (SEV-SNP report: raw, extended or Azure HCL).")
+        Path,
+        typer.Argument(
+            help="Evidence file (SEV-SNP report: raw, extended or Azure HCL; AWS Nitro "
+            "attestation document: COSE_Sign1 CBOR)."
+        ),
     ],
     collateral: Annotated[
         list[Path] | None,
@@ -44,6 +48,13 @@ def verify(
     policy: Annotated[
         Path | None, typer.Option(help="Policy file (TOML). Default: the built-in baseline.")
     ] = None,
+    nonce: Annotated[
+        str | None,
+        typer.Option(
+            help="The challenge sent with the request, hex; the evidence must echo it "
+            "(AWS Nitro: the document's nonce)."
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print teeclient.verify/v1 JSON.")
     ] = False,
@@ -52,7 +63,7 @@ def verify(
     3 invalid evidence, 4 collateral unavailable."""
     from teeclient.cli.verify import run
 
-    raise typer.Exit(run(evidence, collateral or [], product, at, policy, json_output))
+    raise typer.Exit(run(evidence, collateral or [], product, at, policy, json_output, nonce))
 
 
 @app.command()

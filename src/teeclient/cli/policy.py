@@ -41,7 +41,7 @@ def lint(path: Path, strict: bool, json_output: bool) -> int:
     else:
         for w in warnings:
             sys.stdout.write(f"{path}: warning {w.code}: {w.message}\n")
-        sections = [s for s in ("sev_snp",) if getattr(policy, s) is not None]
+        sections = [s for s in ("sev_snp", "nitro") if getattr(policy, s) is not None]
         sys.stdout.write(
             f"{path}: valid policy{f' {policy.name!r}' if policy.name else ''}; sections: "
             f"{', '.join(sections) or 'none'}; {len(warnings)} warning(s)\n"

@@ -12,6 +12,36 @@ from teeclient.errors import TeeclientError, UsageError
 
 __all__ = ["run"]
 
+_MAX_NONCE_BYTES = 1024
+
+
+def _parse_nonce(text: str | None) -> bytes | None:
+    """``--nonce`` hex (optional 0x, case-insensitive) → bytes.
+
+    Raises:
+        UsageError: not an even number of hex digits, or longer than 1024 bytes.
+    """
+    if text is None:
+        return None
+    raw = text.strip().lower().removeprefix("0x")
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError as exc:
+        raise UsageError(
+            "--nonce is not hex",
+            field="--nonce",
+            expected="an even number of hex digits",
+            actual=text[:80],
+        ) from exc
+    if len(value) > _MAX_NONCE_BYTES or any(c.isspace() for c in raw):
+        raise UsageError(
+            "--nonce is too long or contains spaces",
+            field="--nonce",
+            expected=f"<= {_MAX_NONCE_BYTES} bytes of hex",
+            actual=text[:80],
+        )
+    return value
+
 
 def run(
     evidence: Path,
@@ -20,6 +50,7 @@ def run(
     at: str | None,
     policy_path: Path | None,
     json_output: bool,
+    nonce: str | None = None,
 ) -> int:
     """Run the verify command; returns the exit code."""
     from teeclient._time import parse_time, utc_now
@@ -37,13 +68,18 @@ def run(
         except ValueError as exc:
             raise UsageError("--at is not an RFC 3339 time with timezone", field="--at",
                              expected="e.g. 2026-01-01T00:00:00Z", actual=at) from exc  # fmt: skip
+        challenge = _parse_nonce(nonce)
         policy = load_policy(policy_path) if policy_path is not None else load_baseline()
         ev = load_evidence(evidence)
         state["source"] = ev.source
         state["sha256"] = hashlib.sha256(ev.data).hexdigest()
         state["platform"] = ev.platform
         claims = verify_claims(
-            ev, collateral=CollateralSet.from_files(collateral), at=when, product=product
+            ev,
+            collateral=CollateralSet.from_files(collateral),
+            at=when,
+            product=product,
+            nonce=challenge,
         )
         appraisal = appraise([claims], policy, when)
         outcome = VerifyOutcome(

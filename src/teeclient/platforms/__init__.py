@@ -32,6 +32,7 @@ class VerifyOptions:
     """Per-call verification options that are not evidence, collateral or trust."""
 
     product: str | None = None  # SEV-SNP: required for version 2 reports
+    nonce: bytes | None = None  # the caller's challenge (Nitro: must equal the document's nonce)
 
 
 # platform name -> package. Each package's `verify` module defines
@@ -39,6 +40,7 @@ class VerifyOptions:
 # module defines `describe_evidence(data, *, options) -> dict` (parse only).
 PLATFORMS: dict[str, str] = {
     "sev-snp": "teeclient.platforms.sev_snp",
+    "nitro": "teeclient.platforms.nitro",
 }
 
 
@@ -52,7 +54,17 @@ def _is_sev_snp(data: bytes) -> bool:
     return 2 <= version <= 5 and algo == 1
 
 
-_SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (("sev-snp", _is_sev_snp),)
+def _is_nitro(data: bytes) -> bool:
+    # COSE_Sign1: optional tag 18 (0xd2), a 4-element array (0x84), then a byte string
+    # (the protected header). The algorithm and everything else are checked by the parser.
+    body = data[1:] if data[:1] == b"\xd2" else data
+    return len(body) >= 2 and body[0] == 0x84 and 0x40 <= body[1] <= 0x5B
+
+
+_SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
+    ("sev-snp", _is_sev_snp),
+    ("nitro", _is_nitro),
+)
 
 
 def detect_platform(data: bytes) -> str | None:

@@ -37,9 +37,16 @@ def _snp_runner() -> Runner:
     return check_alternative
 
 
+def _nitro_runner() -> Runner:
+    from teeclient.policy.checks.nitro import check_alternative
+
+    return check_alternative
+
+
 # component kind -> the policy section that appraises it
 _SECTIONS: dict[str, _Section] = {
     "sev-snp": _Section("sev_snp", _snp_runner),
+    "nitro": _Section("nitro", _nitro_runner),
 }
 
 

@@ -26,6 +26,7 @@ from teeclient.policy._schema import (
     policy_field,
     render_path,
 )
+from teeclient.policy.sections.nitro import NitroRule
 from teeclient.policy.sections.sev_snp import SnpRule
 
 __all__ = [
@@ -119,6 +120,11 @@ class Policy:
     sev_snp: tuple[SnpRule, ...] | None = policy_field(
         TableArray(SnpRule),
         "[[sev_snp]] alternatives (OR); absent = SEV-SNP not accepted",
+        default=None,
+    )
+    nitro: tuple[NitroRule, ...] | None = policy_field(
+        TableArray(NitroRule),
+        "[[nitro]] alternatives (OR); absent = AWS Nitro Enclaves not accepted",
         default=None,
     )
     source: str = "<memory>"

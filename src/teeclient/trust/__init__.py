@@ -36,6 +36,9 @@ VENDOR_FINGERPRINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "amd.turin.ark": ("1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",),
         "amd.turin.ask": ("5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185",),
         "amd.turin.asvk": ("104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c",),
+        # AWS Nitro Enclaves Root-G1 (specs/nitro.md §3.1); the zip AWS publishes it in has
+        # SHA-256 8cf60e2b2efca96c6a9e71e851d00c1b6991cc09eadbe64a6a1d1b1eb9faff7c.
+        "aws.nitro.root": ("641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b",),
     }
 )
 
@@ -51,15 +54,22 @@ class _Shipped:
 
 
 # Every file of vendor roots shipped in teeclient/trust/data (provenance: data/*/SOURCES.md).
-_SHIPPED: tuple[_Shipped, ...] = tuple(
+_SHIPPED: tuple[_Shipped, ...] = (
+    *(
+        _Shipped(
+            f"amd/{product}_{kind}_ark.pem",
+            f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
+            f"{product.capitalize()}/cert_chain",
+            (f"amd.{product}.{kind}", f"amd.{product}.ark"),
+        )
+        for product in AMD_PRODUCTS
+        for kind in ("ask", "asvk")
+    ),
     _Shipped(
-        f"amd/{product}_{kind}_ark.pem",
-        f"https://kdsintf.amd.com/{'vcek' if kind == 'ask' else 'vlek'}/v1/"
-        f"{product.capitalize()}/cert_chain",
-        (f"amd.{product}.{kind}", f"amd.{product}.ark"),
-    )
-    for product in AMD_PRODUCTS
-    for kind in ("ask", "asvk")
+        "aws/aws_nitro_enclaves_root_g1.pem",
+        "https://aws-nitro-enclaves.amazonaws.com/AWS_NitroEnclaves_Root-G1.zip",
+        ("aws.nitro.root",),
+    ),
 )
 
 
@@ -90,7 +100,8 @@ class TrustAnchor:
 class TrustStore:
     """An immutable mapping of anchor names to trusted certificates.
 
-    Anchor names are ``<vendor>.<scope>.<role>`` (``amd.genoa.ark``, ``amd.genoa.asvk``).
+    Anchor names are ``<vendor>.<scope>.<role>`` (``amd.genoa.ark``, ``amd.genoa.asvk``;
+    AWS Nitro roots are ``<partition>.nitro.root``, e.g. ``aws.nitro.root``).
     Build the shipped set with ``TrustStore.vendor()``; derive other stores explicitly.
     The store also memoises certificate signatures it has verified (by content hash), so
     reusing one store makes repeated verifications cheaper without changing their result.

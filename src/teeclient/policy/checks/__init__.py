@@ -11,7 +11,10 @@ from teeclient.policy.result import Check, CheckStatus, CheckValue
 __all__ = ["Recorder", "all_checks", "known_check_ids"]
 
 # policy section -> module defining CHECKS (id -> one-line description) and its check function
-_SECTIONS = {"sev_snp": "teeclient.policy.checks.sev_snp"}
+_SECTIONS = {
+    "sev_snp": "teeclient.policy.checks.sev_snp",
+    "nitro": "teeclient.policy.checks.nitro",
+}
 
 
 def all_checks() -> Mapping[str, Mapping[str, str]]:
