@@ -62,7 +62,7 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
                 "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
             )
             return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ParseError(
             f"not a DER X.509 certificate: {exc}", platform=platform, field=role
         ) from exc
@@ -83,7 +83,7 @@ def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Cer
                     "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
                 )
                 return x509.load_pem_x509_certificates(data)
-        except ValueError as exc:
+        except (ValueError, x509.InvalidVersion) as exc:
             raise ParseError(f"invalid PEM: {exc}", platform=platform, field=role) from exc
     return [load_certificate(data, role=role, platform=platform)]
 

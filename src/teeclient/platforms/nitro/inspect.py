@@ -30,7 +30,7 @@ def _certificate(der: bytes, role: str) -> dict[str, Any]:
             not_after=iso(cert.not_valid_after_utc),
             signature_algorithm=cert.signature_algorithm_oid.dotted_string,
         )
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         out["error"] = f"not a DER X.509 certificate: {exc}"
     return out
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import re
+import warnings
 from datetime import datetime
 
 from cryptography import x509
@@ -87,6 +88,20 @@ def _pinned_partition(root_der: bytes, trust: TrustStore) -> str:
         expected="SHA-256 " + " or ".join(fp for a in anchors for fp in a.fingerprints),
         actual="SHA-256 " + hashlib.sha256(root_der).hexdigest(),
     )
+
+
+def _decode_names(cert: x509.Certificate, role: str) -> None:
+    """Decode subject and issuer (cryptography parses names lazily and raises ValueError)."""
+    try:
+        with warnings.catch_warnings():
+            # e.g. "Attribute's length must be >= 2 and <= 2": the name is rejected below or
+            # by the signature check; the warning would only be noise.
+            warnings.simplefilter("ignore", UserWarning)
+            cert.subject, cert.issuer  # noqa: B018
+    except ValueError as exc:
+        raise ParseError(
+            f"{role} certificate has a malformed name: {exc}", platform=PLATFORM, field=role
+        ) from exc
 
 
 def _extensions(cert: x509.Certificate, role: str) -> x509.Extensions:
@@ -199,6 +214,8 @@ def _verify_chain(
     memo_key = (chain_key, _CHAIN_MEMO_LABEL)
     known = trust.memo.contains(memo_key)
     if not known:
+        for cert, role in zip(chain, roles, strict=True):
+            _decode_names(cert, role)
         verify_issued_by(chain[0], chain[0], role=roles[0], platform=PLATFORM)
         for i in range(1, len(chain)):
             verify_issued_by(chain[i], chain[i - 1], role=roles[i], platform=PLATFORM)
@@ -269,7 +286,7 @@ def _check_nonce(doc: abi.AttestationDocument, challenge: bytes | None) -> bool:
 def _load(data: bytes, role: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ParseError(
             f"not a DER X.509 certificate: {exc}", platform=PLATFORM, field=role
         ) from exc
