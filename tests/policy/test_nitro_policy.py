@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -302,3 +303,15 @@ def test_lint_findings() -> None:
     assert ("lint.no_components", "<top level>") not in codes
     pinned = parse_policy(f'version = 1\n[[nitro]]\npcr0 = "{PCR0}"\nrequire_nonce = true\n')
     assert lint_policy(pinned) == []
+
+
+def test_documented_example_policy_loads() -> None:
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "policy-nitro.md").read_text()
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    policy = parse_policy(block, source="docs/policy-nitro.md")
+    assert policy.nitro is not None
+    rule = policy.nitro[0]
+    assert rule.require_nonce
+    assert rule.pcr(2) is not None
+    assert len(rule.pcr(2) or ()) == 2

@@ -417,11 +417,12 @@ def _pcrs(value: object) -> tuple[tuple[int, bytes], ...]:
               expected=f"1..{PCR_COUNT}", actual=len(value))  # fmt: skip
     out: list[tuple[int, bytes]] = []
     for index, digest in value.items():
-        if not _is_uint(index) or index >= PCR_COUNT:
+        if type(index) is not int or not 0 <= index < PCR_COUNT:  # exact type: no bool
             _fail("PCR index must be an unsigned integer 0..31", field="pcrs",
                   expected="0..31", actual=f"{_type_name(index)} {index!r}"[:80])  # fmt: skip
-        out.append((index, _bstr(digest, field=f"pcrs[{index}]", minimum=PCR_BYTES,
-                                 maximum=PCR_BYTES)))  # fmt: skip
+        if type(digest) is not bytes or len(digest) != PCR_BYTES:
+            _bstr(digest, field=f"pcrs[{index}]", minimum=PCR_BYTES, maximum=PCR_BYTES)
+        out.append((index, digest))
     return tuple(sorted(out))
 
 

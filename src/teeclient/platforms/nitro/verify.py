@@ -57,14 +57,29 @@ _ECDSA_SHA384 = SignatureAlgorithmOID.ECDSA_WITH_SHA384
 _UNDERSTOOD_CRITICAL = frozenset({x509.BasicConstraints.oid, x509.KeyUsage.oid})
 _REGION = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _MAX_NONCE_TEXT = 64
-# Second half of the memo key of a fully checked chain; never a 32-byte certificate hash, so
-# it cannot collide with the (child, issuer) signature entries of the same memo.
-_CHAIN_MEMO_LABEL = b"teeclient.nitro.chain/v1"
+# Second half of the memo key of a fully checked chain (plus the partition whose pinned root
+# anchored it); never a 32-byte certificate hash, so it cannot collide with the (child,
+# issuer) signature entries of the same memo.
+_CHAIN_MEMO_LABEL = b"teeclient.nitro.chain/v1:"
 
 
 def partition_anchor(partition: str) -> str:
     """The trust-store anchor name of a partition's pinned root (``aws`` → ``aws.nitro.root``)."""
     return partition + ROOT_ANCHOR_SUFFIX
+
+
+def _memo_key(chain_key: bytes, partition: str) -> tuple[bytes, bytes]:
+    return chain_key, _CHAIN_MEMO_LABEL + partition.encode()
+
+
+def _remembered_partition(chain_key: bytes, trust: TrustStore) -> str | None:
+    """The partition under which this exact chain was fully checked before, if any."""
+    for anchor in trust:
+        if anchor.name.endswith(ROOT_ANCHOR_SUFFIX):
+            partition = anchor.name.removesuffix(ROOT_ANCHOR_SUFFIX)
+            if trust.memo.contains(_memo_key(chain_key, partition)):
+                return partition
+    return None
 
 
 def _pinned_partition(root_der: bytes, trust: TrustStore) -> str:
@@ -198,21 +213,21 @@ def _check_leaf_usage(leaf: x509.Certificate) -> None:
 def _verify_chain(
     leaf: x509.Certificate,
     bundle: list[x509.Certificate],
-    chain_key: bytes,
     trust: TrustStore,
     now: datetime,
+    *,
+    memo_key: tuple[bytes, bytes],
+    known: bool,
 ) -> None:
     """leaf ← cabundle[n-1] ← … ← cabundle[0] (pinned), by hand (specs/nitro.md §3).
 
     Signatures come first, so any change to a signed byte of a certificate is reported as a
     signature failure; then validity at ``now``, then the certificate profile and constraints.
     Everything but validity depends only on the certificates' bytes: once it has held for a
-    chain, ``trust.memo`` remembers that chain by the SHA-256 of its DER encodings.
+    chain (``known``), ``trust.memo`` remembers the chain by the SHA-256 of its DER encodings.
     """
     chain = [*bundle, leaf]
     roles = [f"cabundle[{i}]" for i in range(len(bundle))] + ["certificate"]
-    memo_key = (chain_key, _CHAIN_MEMO_LABEL)
-    known = trust.memo.contains(memo_key)
     if not known:
         for cert, role in zip(chain, roles, strict=True):
             _decode_names(cert, role)
@@ -319,13 +334,18 @@ def verify(
     cose = abi.parse_cose_sign1(document)
     raw = abi.decode_payload(cose.payload)
     leaf_der, bundle_der = abi.signing_certificates(raw)
-    # 4: the root is pinned, byte for byte.
-    partition = _pinned_partition(bundle_der[0], trust)
+    # 4: the root is pinned, byte for byte (or this exact chain was checked under a pinned
+    # root of this trust store before).
+    digests = [hashlib.sha256(der).digest() for der in (*bundle_der, leaf_der)]
+    chain_key = hashlib.sha256(b"".join(digests)).digest()
+    partition = _remembered_partition(chain_key, trust)
+    known = partition is not None
+    if partition is None:
+        partition = _pinned_partition(bundle_der[0], trust)
     leaf = _load(leaf_der, "certificate")
     bundle = [_load(der, f"cabundle[{i}]") for i, der in enumerate(bundle_der)]
     # 5: chain signatures, validity at `now`, constraints; 6: the COSE signature.
-    digests = [hashlib.sha256(der).digest() for der in (*bundle_der, leaf_der)]
-    _verify_chain(leaf, bundle, hashlib.sha256(b"".join(digests)).digest(), trust, now)
+    _verify_chain(leaf, bundle, trust, now, memo_key=_memo_key(chain_key, partition), known=known)
     _verify_signature(cose, leaf)
     # 3 (rest): interpret the authenticated payload; consistency; 7: the caller's challenge.
     doc = abi.parse_attestation(raw)
