@@ -32,7 +32,9 @@ class VerifyOptions:
     """Per-call verification options that are not evidence, collateral or trust."""
 
     product: str | None = None  # SEV-SNP: required for version 2 reports
-    nonce: bytes | None = None  # the caller's challenge (Nitro: must equal the document's nonce)
+    # The caller's challenge. Nitro: the document's nonce must equal it. Platforms whose
+    # verifier does not compare it ignore it here; teeclient.verification refuses it for them.
+    nonce: bytes | None = None
 
 
 # platform name -> package. Each package's `verify` module defines

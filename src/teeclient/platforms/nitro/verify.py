@@ -53,6 +53,11 @@ PLATFORM = "nitro"
 ROOT_ANCHOR_SUFFIX = ".nitro.root"
 _LOG = logging.getLogger(__name__)
 _ECDSA_SHA384 = SignatureAlgorithmOID.ECDSA_WITH_SHA384
+_SIGNATURE_NAMES = {
+    oid: name.lower().replace("_", "-")
+    for name, oid in vars(SignatureAlgorithmOID).items()
+    if isinstance(oid, x509.ObjectIdentifier) and not name.startswith("_")
+}
 # Extensions teeclient processes; any other *critical* extension rejects (RFC 5280 §4.2).
 _UNDERSTOOD_CRITICAL = frozenset({x509.BasicConstraints.oid, x509.KeyUsage.oid})
 _REGION = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -141,7 +146,9 @@ def _check_profile(cert: x509.Certificate, role: str) -> None:
             platform=PLATFORM,
             field=f"{role}.signatureAlgorithm",
             expected="ecdsa-with-SHA384",
-            actual=cert.signature_algorithm_oid._name,
+            actual=_SIGNATURE_NAMES.get(
+                cert.signature_algorithm_oid, cert.signature_algorithm_oid.dotted_string
+            ),
         )
     try:
         key = cert.public_key()
