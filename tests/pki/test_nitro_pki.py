@@ -464,3 +464,13 @@ def test_attester_with_custom_pcrs_and_spec() -> None:
     assert isinstance(spec, NitroDocumentSpec)
     assert spec.module_id == a.module_id
     assert verify(a.attest(at=AT), trust=a.pki.trust_store(), now=SOON).debug
+
+
+def test_attester_renews_its_signing_certificate() -> None:
+    a = attester()
+    later = AT + timedelta(hours=5)
+    trust = a.pki.trust_store()
+    _expect(a.attest(at=later), trust, "chain.expired", "certificate.notAfter", now=later)
+    renewed = a.renewed(at=later)
+    assert renewed.module_id == a.module_id
+    assert verify(renewed.attest(at=later), trust=trust, now=later).module_id == a.module_id

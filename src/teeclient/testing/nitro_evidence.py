@@ -207,6 +207,12 @@ class NitroAttester:
         """The enclave's module_id (also in its certificate's name)."""
         return self.leaf.module_id
 
+    def renewed(self, *, at: datetime) -> NitroAttester:
+        """The same enclave with a fresh three-hour signing certificate starting just before
+        ``at`` (the NSM rotates it; the CAs of ``pki`` must still be valid then)."""
+        leaf = self.pki.issue_leaf(not_before=at - timedelta(minutes=1), module_id=self.module_id)
+        return dataclasses.replace(self, leaf=leaf)
+
     def spec(
         self,
         *,

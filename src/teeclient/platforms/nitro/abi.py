@@ -167,6 +167,8 @@ class CoseSign1:
     algorithm: int = ALG_ES384
 
     def __post_init__(self) -> None:
+        if self.algorithm != ALG_ES384:
+            raise ValueError("only ES384 (-35) is supported")
         if len(self.signature) != SIGNATURE_BYTES:
             raise ValueError(f"signature must be {SIGNATURE_BYTES} bytes")
         if not 1 <= len(self.payload) <= MAX_PAYLOAD_BYTES:
