@@ -54,6 +54,10 @@ __all__ = [
     "FreshnessError",
     "InputError",
     "MalformedCertificateError",
+    "NitroCertificateMismatchError",
+    "NitroNonceMismatchError",
+    "NitroSignatureError",
+    "NitroUnsupportedAlgorithmError",
     "NrasClaimsError",
     "NrasKeyError",
     "NrasNonceError",
@@ -296,6 +300,18 @@ class NvidiaSignatureError(SignatureError):
     code = "nvidia.signature_invalid"
 
 
+class NitroUnsupportedAlgorithmError(UnsupportedFormatError):
+    """The Nitro COSE_Sign1 protected header names an algorithm other than ES384."""
+
+    code = "nitro.unsupported_algorithm"
+
+
+class NitroSignatureError(SignatureError):
+    """The Nitro COSE_Sign1 ES384 signature does not verify with the leaf certificate's key."""
+
+    code = "nitro.signature_invalid"
+
+
 class SnpSignatureError(SignatureError):
     """The SEV-SNP report signature does not verify with the VCEK/VLEK."""
 
@@ -434,6 +450,12 @@ class TdxQeIdentityMismatchError(EndorsementError):
     code = "tdx.qe_identity_mismatch"
 
 
+class NitroCertificateMismatchError(EndorsementError):
+    """The Nitro leaf certificate does not name the document's module_id."""
+
+    code = "nitro.certificate_mismatch"
+
+
 class BindingError(EvidenceError):
     """Evidence does not bind the expected nonce or keys."""
 
@@ -450,6 +472,12 @@ class FreshnessError(EvidenceError):
     """Evidence is too old, from the future, or replayed."""
 
     code = "freshness.invalid"
+
+
+class NitroNonceMismatchError(FreshnessError):
+    """The Nitro document's nonce is absent or differs from the caller's challenge."""
+
+    code = "nitro.nonce_mismatch"
 
 
 # --- exit code 4 -----------------------------------------------------------------------------

@@ -93,8 +93,8 @@ def describe(data: bytes, *, source: str, product: str | None = None) -> dict[st
     raise InputError(
         "not a file teeclient can decode",
         field=source,
-        expected="SEV-SNP report, TDX quote, NVIDIA evidence, Intel TCB Info / QE Identity, "
-        "certificate(s), CRL, NVIDIA RIM or OCSP response",
+        expected="SEV-SNP report, TDX quote, AWS Nitro document, NVIDIA evidence, Intel TCB "
+        "Info / QE Identity, certificate(s), CRL, NVIDIA RIM or OCSP response",
         actual=f"{len(data)} bytes starting {data[:8].hex()}",
     )
 

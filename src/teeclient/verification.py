@@ -19,7 +19,7 @@ from teeclient.bundle import Bundle, BundleEvidence, is_bundle
 from teeclient.collateral.gather import Gathered, Progress, gather
 from teeclient.collateral.items import CollateralItem, CollateralSet
 from teeclient.collateral.settings import CollateralSettings
-from teeclient.errors import InputError
+from teeclient.errors import InputError, UsageError
 from teeclient.platforms import VerifyOptions, detect_platform, plan_collateral, verify_evidence
 from teeclient.policy.appraise import appraise
 from teeclient.policy.checks.collateral import collateral_checks
@@ -46,6 +46,11 @@ __all__ = [
 ]
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024
+
+# Platforms whose verifier compares the caller's nonce with the evidence (and the sizes they
+# accept); for the others a nonce is refused rather than silently ignored (SEV-SNP and TDX:
+# pin report_data in the policy, or use the teeclient.attestation/v1 binding).
+_NONCE_SIZES: dict[str, tuple[int, int]] = {"nitro": (1, 1024), "nvidia": (32, 32)}
 
 CollateralInput = CollateralSet | Iterable[CollateralItem | bytes | str | Path]
 PolicyInput = Policy | str | Path | None
@@ -80,8 +85,8 @@ def _recognise(data: bytes, origin: str) -> Evidence:
             "not a kind of evidence teeclient recognises",
             field=origin,
             expected="an SEV-SNP report (raw, extended or Azure HCL), an Intel TDX quote (v4 or "
-            "v5), NVIDIA GPU/NVSwitch evidence (SPDM report, nvattest/NRAS JSON, detached EAT) or "
-            "a teeclient bundle",
+            "v5), an AWS Nitro attestation document (COSE_Sign1), NVIDIA GPU/NVSwitch evidence "
+            "(SPDM report, nvattest/NRAS JSON, detached EAT) or a teeclient bundle",
             actual=f"{len(data)} bytes starting {data[:8].hex()}",
         )
     return Evidence(data=data, source=origin, platform=platform)
@@ -216,11 +221,31 @@ def verify_claims(
 ) -> Claims:
     """Verify evidence cryptographically and return its claims (no policy, no fetching).
 
+    ``nonce`` is the challenge the caller sent; evidence that carries a nonce must echo it
+    (AWS Nitro ``nonce``, NVIDIA SPDM requests).
+
     Raises:
         EvidenceError, CollateralError, UsageError: see the platform's ``verify``.
+        UsageError: ``nonce`` given for a platform whose verifier does not compare it.
     """
     ev = evidence if isinstance(evidence, Evidence) else load_evidence(evidence)
     now = require_aware(at) if at is not None else utc_now()
+    if nonce is not None:
+        sizes = _NONCE_SIZES.get(ev.platform)
+        if sizes is None:
+            raise UsageError(
+                f"a nonce cannot be checked against {ev.platform} evidence here",
+                field="nonce",
+                expected="evidence of " + ", ".join(sorted(_NONCE_SIZES)),
+                actual=ev.platform,
+            )
+        if not sizes[0] <= len(nonce) <= sizes[1]:
+            raise UsageError(
+                f"a {ev.platform} nonce has the wrong size",
+                field="nonce",
+                expected=f"{sizes[0]}–{sizes[1]} bytes",
+                actual=f"{len(nonce)} bytes",
+            )
     return verify_evidence(
         ev.platform,
         ev.data,

@@ -44,8 +44,8 @@ def verify(
         Path,
         typer.Argument(
             help="Evidence file: SEV-SNP report (raw, extended or Azure HCL), TDX quote (v4/v5), "
-            "NVIDIA GPU/NVSwitch evidence (SPDM report, nvattest/NRAS JSON, detached EAT), "
-            "or a bundle."
+            "AWS Nitro attestation document (COSE_Sign1), NVIDIA GPU/NVSwitch evidence (SPDM "
+            "report, nvattest/NRAS JSON, detached EAT), or a bundle."
         ),
     ],
     collateral: Annotated[
@@ -72,6 +72,13 @@ def verify(
     policy: Annotated[
         Path | None, typer.Option(help="Policy file (TOML). Default: the built-in baseline.")
     ] = None,
+    nonce: Annotated[
+        str | None,
+        typer.Option(
+            help="The challenge sent with the request, hex; the evidence must echo it "
+            "(AWS Nitro: the document's nonce; NVIDIA: the 32-byte SPDM nonce)."
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print teeclient.verify/v1 JSON.")
     ] = False,
@@ -96,10 +103,6 @@ def verify(
     pcs_url: PcsOpt = None,
     rim_url: RimOpt = None,
     ocsp_url: OcspOpt = None,
-    nonce: Annotated[
-        str | None,
-        typer.Option(help="Expected NVIDIA SPDM nonce (64 hex digits) the reports must carry."),
-    ] = None,
 ) -> None:
     """Verify evidence and appraise it. Exit 0 accepted, 1 rejected, 2 usage,
     3 invalid evidence, 4 collateral unavailable."""

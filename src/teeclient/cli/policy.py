@@ -57,7 +57,7 @@ def lint(path: Path, strict: bool, json_output: bool) -> int:
             sys.stdout.write(f"{path}: warning {w.code}: {w.message}\n")
         sections = [
             s
-            for s in ("sev_snp", "tdx", "nvidia_gpu", "nvidia_switch")
+            for s in ("sev_snp", "tdx", "nitro", "nvidia_gpu", "nvidia_switch")
             if getattr(policy, s) is not None
         ]
         sys.stdout.write(

@@ -14,6 +14,36 @@ from teeclient.errors import TeeclientError, UsageError
 
 __all__ = ["VerifyArgs", "run"]
 
+_MAX_NONCE_BYTES = 1024
+
+
+def _parse_nonce(text: str | None) -> bytes | None:
+    """``--nonce`` hex (optional 0x, case-insensitive) → bytes.
+
+    Raises:
+        UsageError: not an even number of hex digits, or longer than 1024 bytes.
+    """
+    if text is None:
+        return None
+    raw = text.strip().lower().removeprefix("0x")
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError as exc:
+        raise UsageError(
+            "--nonce is not hex",
+            field="--nonce",
+            expected="an even number of hex digits",
+            actual=text[:80],
+        ) from exc
+    if len(value) > _MAX_NONCE_BYTES or any(c.isspace() for c in raw):
+        raise UsageError(
+            "--nonce is too long or contains spaces",
+            field="--nonce",
+            expected=f"<= {_MAX_NONCE_BYTES} bytes of hex",
+            actual=text[:80],
+        )
+    return value
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyArgs:
@@ -36,22 +66,35 @@ class VerifyArgs:
     nonce: str | None = None
 
 
+_MAX_NONCE_BYTES = 1024
+
+
 def _nonce(text: str | None) -> bytes | None:
+    """``--nonce`` hex (optional 0x, case-insensitive) → bytes (1–1024 bytes).
+
+    Raises:
+        UsageError: not an even number of hex digits, empty, or longer than 1024 bytes.
+    """
     if text is None:
         return None
-    value = text.strip().lower().removeprefix("0x")
+    raw = text.strip().lower().removeprefix("0x")
     try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
+        value = bytes.fromhex(raw)
+    except ValueError as exc:
         raise UsageError(
-            "--nonce is not 32 bytes of hex",
+            "--nonce is not hex",
             field="--nonce",
-            expected="64 hex digits",
-            actual=text,
+            expected="an even number of hex digits",
+            actual=text[:80],
+        ) from exc
+    if not value or len(value) > _MAX_NONCE_BYTES or any(c.isspace() for c in raw):
+        raise UsageError(
+            "--nonce is empty, too long or contains spaces",
+            field="--nonce",
+            expected=f"1 to {_MAX_NONCE_BYTES} bytes of hex",
+            actual=text[:80],
         )
-    return raw
+    return value
 
 
 def _parse_at(at: str | None) -> datetime | None:

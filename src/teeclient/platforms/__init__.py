@@ -34,7 +34,9 @@ class VerifyOptions:
     """Per-call verification options that are not evidence, collateral or trust."""
 
     product: str | None = None  # SEV-SNP: required for version 2 reports
-    nonce: bytes | None = None  # NVIDIA: the verifier's 32-byte SPDM nonce, when known
+    # The caller's challenge. Nitro: the document's nonce must equal it. Platforms whose
+    # verifier does not compare it ignore it here; teeclient.verification refuses it for them.
+    nonce: bytes | None = None
 
 
 # platform name -> package. Each package's `verify` module defines
@@ -44,6 +46,7 @@ PLATFORMS: dict[str, str] = {
     "sev-snp": "teeclient.platforms.sev_snp",
     "nvidia": "teeclient.platforms.nvidia",
     "tdx": "teeclient.platforms.tdx",
+    "nitro": "teeclient.platforms.nitro",
 }
 
 
@@ -74,10 +77,18 @@ def _is_tdx(data: bytes) -> bool:
     return 3 <= version <= 5 and key_type in (2, 3) and tee_type in (0x00, 0x81)
 
 
+def _is_nitro(data: bytes) -> bool:
+    # COSE_Sign1: optional tag 18 (0xd2), a 4-element array (0x84), then a byte string
+    # (the protected header). The algorithm and everything else are checked by the parser.
+    body = data[1:] if data[:1] == b"\xd2" else data
+    return len(body) >= 2 and body[0] == 0x84 and 0x40 <= body[1] <= 0x5B
+
+
 _SNIFFERS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
     ("sev-snp", _is_sev_snp),
     ("nvidia", _is_nvidia),
     ("tdx", _is_tdx),
+    ("nitro", _is_nitro),
 )
 
 

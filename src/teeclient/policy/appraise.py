@@ -55,6 +55,12 @@ def _tdx_runner() -> Runner:
     return check_alternative
 
 
+def _nitro_runner() -> Runner:
+    from teeclient.policy.checks.nitro import check_alternative
+
+    return check_alternative
+
+
 # component kind -> the policy section that appraises it
 _SECTIONS: dict[str, _Section] = {
     "sev-snp": _Section("sev_snp", _snp_runner),
@@ -62,6 +68,7 @@ _SECTIONS: dict[str, _Section] = {
     "nvidia-gpu": _Section("nvidia_gpu", _runner("teeclient.policy.checks.nvidia_gpu")),
     "nvidia-switch": _Section("nvidia_switch", _runner("teeclient.policy.checks.nvidia_switch")),
     "tdx": _Section("tdx", _tdx_runner),
+    "nitro": _Section("nitro", _nitro_runner),
 }
 
 

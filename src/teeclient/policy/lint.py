@@ -33,6 +33,12 @@ _RISKY_WARN_ONLY = {
     "sev_snp.measurement",
     "sev_snp.signing_key",
     "sev_snp.product",
+    "nitro.debug",
+    "nitro.partition",
+    "nitro.pcr0",
+    "nitro.pcr1",
+    "nitro.pcr2",
+    "nitro.nonce",
     "tdx.tcb_status",
     "tdx.td_attributes.debug",
     "tdx.td_attributes",
@@ -45,7 +51,10 @@ _UNSAFE_TDX_STATUSES = ("TCB_NOT_SUPPORTED", "TDX_MODULE_MISMATCH")
 def lint_policy(policy: Policy) -> list[LintWarning]:
     """Findings for a loaded policy (never raises)."""
     out: list[LintWarning] = []
-    if all(getattr(policy, s) is None for s in ("sev_snp", "tdx", "nvidia_gpu", "nvidia_switch")):
+    if all(
+        getattr(policy, s) is None
+        for s in ("sev_snp", "tdx", "nitro", "nvidia_gpu", "nvidia_switch")
+    ):
         out.append(
             LintWarning(
                 code="lint.no_components",
@@ -126,6 +135,7 @@ def lint_policy(policy: Policy) -> list[LintWarning]:
     for i, tdx in enumerate(policy.tdx or ()):
         out.extend(_lint_tdx(f"tdx[{i}]", tdx))
     out.extend(_lint_nvidia(policy))
+    _lint_nitro(policy, out)
     return out
 
 
@@ -260,3 +270,61 @@ def _lint_tdx(where: str, rule: TdxRule) -> list[LintWarning]:
             )
         )
     return out
+
+
+def _lint_nitro(policy: Policy, out: list[LintWarning]) -> None:
+    for i, rule in enumerate(policy.nitro or ()):
+        where = f"nitro[{i}]"
+        if all(rule.pcr(n) is None for n in (0, 1, 2)):
+            out.append(
+                LintWarning(
+                    code="lint.unpinned_measurement",
+                    key_path=where,
+                    message="no PCR0, PCR1 or PCR2 pinned: any enclave image on "
+                    "genuine Nitro hardware is accepted",
+                )
+            )
+        lists = [f"pcr{n}" for n in range(32)] + [
+            "nonce",
+            "user_data",
+            "public_key",
+            "regions",
+            "partition_root",
+        ]
+        for attr in lists:
+            value = getattr(rule, attr)
+            if value is not None and not value:
+                out.append(
+                    LintWarning(
+                        code="lint.empty_allow_list",
+                        key_path=f"{where}.{attr}",
+                        message=f"{attr} is an empty list: this alternative rejects everything",
+                    )
+                )
+        if rule.allow_debug:
+            out.append(
+                LintWarning(
+                    code="lint.debug_allowed",
+                    key_path=f"{where}.allow_debug",
+                    message="debug-mode enclaves are accepted: the parent "
+                    "instance can read the enclave's console",
+                )
+            )
+        if not rule.require_nonce and rule.nonce is None and rule.max_timestamp_age is None:
+            out.append(
+                LintWarning(
+                    code="lint.no_freshness",
+                    key_path=where,
+                    message="neither a nonce nor max_timestamp_age is required: "
+                    "a recorded document is accepted while its certificates "
+                    "are valid (about 3 hours)",
+                )
+            )
+        for check_id in sorted(rule.warn_only & _RISKY_WARN_ONLY):
+            out.append(
+                LintWarning(
+                    code="lint.risky_warn_only",
+                    key_path=f"{where}.warn_only",
+                    message=f"{check_id} is warn-only: its failure will not reject",
+                )
+            )

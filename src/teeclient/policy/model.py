@@ -27,6 +27,7 @@ from teeclient.policy._schema import (
     policy_field,
     render_path,
 )
+from teeclient.policy.sections.nitro import NitroRule
 from teeclient.policy.sections.nvidia import (
     NVIDIA_OCSP_SCHEMA,
     GpuNodeRule,
@@ -273,6 +274,11 @@ class Policy:
     tdx: tuple[TdxRule, ...] | None = policy_field(
         TableArray(TdxRule),
         "[[tdx]] alternatives (OR); absent = Intel TDX not accepted",
+        default=None,
+    )
+    nitro: tuple[NitroRule, ...] | None = policy_field(
+        TableArray(NitroRule),
+        "[[nitro]] alternatives (OR); absent = AWS Nitro Enclaves not accepted",
         default=None,
     )
     source: str = "<memory>"

@@ -52,6 +52,9 @@ VENDOR_FINGERPRINTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "nvidia.corim.root": ("12977b5115acb0381179279fffeb5a8c4d264971ebb32298023a465fa41df5d1",),
         # specs/tdx.md §2: Intel SGX Root CA, 2018-05-21 .. 2049-12-31.
         INTEL_SGX_ROOT: ("44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3",),
+        # AWS Nitro Enclaves Root-G1 (specs/nitro.md §3.1); the zip AWS publishes it in has
+        # SHA-256 8cf60e2b2efca96c6a9e71e851d00c1b6991cc09eadbe64a6a1d1b1eb9faff7c.
+        "aws.nitro.root": ("641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b",),
     }
 )
 
@@ -93,6 +96,11 @@ _SHIPPED: tuple[_Shipped, ...] = (
         "https://certificates.trustedservices.intel.com/"
         "Intel_SGX_Provisioning_Certification_RootCA.pem",
         (INTEL_SGX_ROOT,),
+    ),
+    _Shipped(
+        "aws/aws_nitro_enclaves_root_g1.pem",
+        "https://aws-nitro-enclaves.amazonaws.com/AWS_NitroEnclaves_Root-G1.zip",
+        ("aws.nitro.root",),
     ),
 )
 
@@ -138,7 +146,8 @@ class AnchorCert:
 class TrustStore:
     """An immutable mapping of anchor names to trusted certificates.
 
-    Anchor names are ``<vendor>.<scope>.<role>`` (``amd.genoa.ark``, ``amd.genoa.asvk``).
+    Anchor names are ``<vendor>.<scope>.<role>`` (``amd.genoa.ark``, ``amd.genoa.asvk``;
+    AWS Nitro roots are ``<partition>.nitro.root``, e.g. ``aws.nitro.root``).
     Build the shipped set with ``TrustStore.vendor()``; derive other stores explicitly.
     The store also memoises certificate signatures it has verified (by content hash) and
     collateral it has parsed (``parsed``, by content hash), so reusing one store makes repeated

@@ -18,6 +18,7 @@ _SECTIONS = {
     "nvidia_gpu": "teeclient.policy.checks.nvidia_gpu",
     "nvidia_switch": "teeclient.policy.checks.nvidia_switch",
     "tdx": "teeclient.policy.checks.tdx",
+    "nitro": "teeclient.policy.checks.nitro",
 }
 
 

@@ -1,0 +1,1 @@
+"""AWS Nitro Enclaves: document parsing (abi), verification (verify), claims (claims)."""
