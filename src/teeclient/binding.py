@@ -4,8 +4,9 @@ Pure functions (docs/protocol.md §3 fixes the byte layouts and carries test vec
 
     canonical_keys    = "teeclient.keys/v1" 0x00 ‖ u32(len(ohttp_keys)) ‖ ohttp_keys
                         ‖ (0x01 ‖ tls_spki_sha256[32] | 0x00)
-    canonical_devices = "teeclient.devices/v1" 0x00 ‖ u32(n) ‖ n × (lp(kind) ‖ lp(arch)
-                        ‖ lp(evidence) ‖ lp(certificates))          lp(x) = u32(len(x)) ‖ x
+    device_digest     = SHA-256("teeclient.device/v1" 0x00 ‖ lp(kind) ‖ lp(arch)
+                                ‖ lp(evidence) ‖ lp(certificates))  lp(x) = u32(len(x)) ‖ x
+    canonical_devices = "teeclient.devices/v1" 0x00 ‖ u32(n) ‖ device_digest_1 ‖ … ‖ _n
     keys_digest       = SHA-256(canonical_keys)
     devices_digest    = SHA-256(canonical_devices)
     report_data       = SHA-512("teeclient.report-data/v1" ‖ nonce[32] ‖ keys_digest
@@ -28,22 +29,27 @@ from teeclient.errors import BindingError
 
 __all__ = [
     "DEVICES_LABEL",
+    "DEVICE_LABEL",
     "GPU_NONCE_LABEL",
     "KEYS_LABEL",
     "NONCE_SIZE",
     "REPORT_DATA_LABEL",
     "BoundDevice",
     "BoundKeys",
+    "canonical_device_list",
     "canonical_devices",
     "canonical_keys",
     "check_report_data",
+    "device_digest",
     "devices_digest",
     "gpu_nonce",
     "keys_digest",
     "report_data",
+    "report_data_from_digests",
 ]
 
 KEYS_LABEL = b"teeclient.keys/v1\x00"
+DEVICE_LABEL = b"teeclient.device/v1\x00"
 DEVICES_LABEL = b"teeclient.devices/v1\x00"
 REPORT_DATA_LABEL = b"teeclient.report-data/v1"
 GPU_NONCE_LABEL = b"teeclient.gpu-nonce/v1"
@@ -94,15 +100,29 @@ def canonical_keys(keys: BoundKeys) -> bytes:
     return KEYS_LABEL + _lp(keys.ohttp_keys) + spki
 
 
+def device_digest(device: BoundDevice) -> bytes:
+    """SHA-256 of one device's canonical encoding."""
+    return hashlib.sha256(
+        DEVICE_LABEL
+        + _lp(device.kind.encode())
+        + _lp(device.arch.encode())
+        + _lp(device.evidence)
+        + _lp(device.certificates)
+    ).digest()
+
+
+def canonical_device_list(digests: Sequence[bytes]) -> bytes:
+    """The canonical encoding of an ordered list of device digests."""
+    if len(digests) > _MAX_DEVICES:
+        raise ValueError(f"at most {_MAX_DEVICES} devices")
+    if any(len(d) != 32 for d in digests):
+        raise ValueError("device digests are 32 bytes")
+    return DEVICES_LABEL + len(digests).to_bytes(4, "big") + b"".join(digests)
+
+
 def canonical_devices(devices: Sequence[BoundDevice]) -> bytes:
     """The canonical byte encoding of the device list, in document order."""
-    if len(devices) > _MAX_DEVICES:
-        raise ValueError(f"at most {_MAX_DEVICES} devices")
-    out = bytearray(DEVICES_LABEL + len(devices).to_bytes(4, "big"))
-    for device in devices:
-        out += _lp(device.kind.encode()) + _lp(device.arch.encode())
-        out += _lp(device.evidence) + _lp(device.certificates)
-    return bytes(out)
+    return canonical_device_list([device_digest(d) for d in devices])
 
 
 def keys_digest(keys: BoundKeys) -> bytes:
@@ -123,9 +143,14 @@ def _nonce(nonce: bytes) -> bytes:
 
 def report_data(nonce: bytes, keys: BoundKeys, devices: Sequence[BoundDevice]) -> bytes:
     """The 64 bytes a CPU report must carry (SEV-SNP/TDX REPORT_DATA, Nitro user_data)."""
-    return hashlib.sha512(
-        REPORT_DATA_LABEL + _nonce(nonce) + keys_digest(keys) + devices_digest(devices)
-    ).digest()
+    return report_data_from_digests(nonce, keys_digest(keys), devices_digest(devices))
+
+
+def report_data_from_digests(nonce: bytes, keys_dgst: bytes, devices_dgst: bytes) -> bytes:
+    """``report_data`` from already computed (or declared) digests."""
+    if len(keys_dgst) != 32 or len(devices_dgst) != 32:
+        raise ValueError("digests are 32 bytes")
+    return hashlib.sha512(REPORT_DATA_LABEL + _nonce(nonce) + keys_dgst + devices_dgst).digest()
 
 
 def gpu_nonce(nonce: bytes, keys: BoundKeys) -> bytes:

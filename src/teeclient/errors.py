@@ -49,15 +49,23 @@ __all__ = [
     "CollateralSignatureError",
     "CollateralStaleError",
     "ConfigError",
+    "DeviceExtraError",
+    "DeviceMissingError",
+    "DeviceOrderError",
+    "DocumentError",
     "EndorsementError",
     "EvidenceError",
+    "EvidenceTooOldError",
     "FreshnessError",
     "InputError",
+    "KeysNotBoundError",
     "MalformedCertificateError",
     "NitroCertificateMismatchError",
     "NitroNonceMismatchError",
     "NitroSignatureError",
     "NitroUnsupportedAlgorithmError",
+    "NonceMismatchError",
+    "NonceReusedError",
     "NrasClaimsError",
     "NrasKeyError",
     "NrasNonceError",
@@ -82,6 +90,7 @@ __all__ = [
     "PolicyUnknownKeyError",
     "PolicyValueError",
     "ProductRequiredError",
+    "ReportDataMismatchError",
     "RimAlgorithmError",
     "RimCertificateExpiredError",
     "RimChainError",
@@ -108,6 +117,7 @@ __all__ = [
     "TdxTcbInfoMismatchError",
     "TeeclientError",
     "TransportError",
+    "UnsupportedDocumentError",
     "UnsupportedFormatError",
     "UsageError",
     "all_error_classes",
@@ -468,10 +478,70 @@ class NvidiaNonceMismatchError(BindingError):
     code = "nvidia.nonce_mismatch"
 
 
+class ReportDataMismatchError(BindingError):
+    """The CPU evidence's report data is not the value derived from nonce, keys and devices."""
+
+    code = "binding.report_data_mismatch"
+
+
+class KeysNotBoundError(BindingError):
+    """The document's keys are not the keys its CPU evidence binds."""
+
+    code = "binding.keys_not_bound"
+
+
+class DeviceMissingError(BindingError):
+    """A device the CPU evidence binds is missing from the document."""
+
+    code = "binding.device_missing"
+
+
+class DeviceExtraError(BindingError):
+    """The document carries a device its CPU evidence does not bind."""
+
+    code = "binding.device_extra"
+
+
+class DeviceOrderError(BindingError):
+    """The document's devices are the bound ones, but in another order."""
+
+    code = "binding.devices_reordered"
+
+
 class FreshnessError(EvidenceError):
     """Evidence is too old, from the future, or replayed."""
 
     code = "freshness.invalid"
+
+
+class NonceMismatchError(FreshnessError):
+    """The document does not echo the nonce the client sent (stale or replayed evidence)."""
+
+    code = "freshness.nonce_mismatch"
+
+
+class NonceReusedError(FreshnessError):
+    """A nonce that already produced an accepted identity was presented again."""
+
+    code = "freshness.nonce_reused"
+
+
+class EvidenceTooOldError(FreshnessError):
+    """The evidence is older than the policy's [freshness] max_evidence_age."""
+
+    code = "freshness.too_old"
+
+
+class DocumentError(ParseError):
+    """An attestation document is malformed (JSON, members, types, encodings, sizes)."""
+
+    code = "document.malformed"
+
+
+class UnsupportedDocumentError(UnsupportedFormatError):
+    """An attestation document of another format or version."""
+
+    code = "document.unsupported"
 
 
 class NitroNonceMismatchError(FreshnessError):

@@ -34,11 +34,13 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_EVIDENCE_BYTES",
     "Evidence",
+    "as_collateral_set",
     "build_fetcher",
     "collect_collateral",
     "load_evidence",
     "load_input",
     "make_bundle",
+    "resolve_policy",
     "revocation_need",
     "verify",
     "verify_bundle",
@@ -118,7 +120,8 @@ def load_input(path: str | Path) -> Evidence | Bundle:
     return _recognise(data, str(p))
 
 
-def _collateral(items: CollateralInput) -> CollateralSet:
+def as_collateral_set(items: CollateralInput) -> CollateralSet:
+    """Any accepted collateral input (set, items, bytes, paths) as a CollateralSet."""
     if isinstance(items, CollateralSet):
         return items
     out: list[CollateralItem] = []
@@ -132,7 +135,8 @@ def _collateral(items: CollateralInput) -> CollateralSet:
     return CollateralSet.of(out)
 
 
-def _policy(policy: PolicyInput) -> Policy:
+def resolve_policy(policy: PolicyInput) -> Policy:
+    """A Policy, a policy file path, or None (the baseline) as a Policy."""
     if policy is None:
         return load_baseline()
     if isinstance(policy, Policy):
@@ -249,7 +253,7 @@ def verify_claims(
     return verify_evidence(
         ev.platform,
         ev.data,
-        collateral=_collateral(collateral),
+        collateral=as_collateral_set(collateral),
         trust=trust if trust is not None else TrustStore.default(),
         now=now,
         options=VerifyOptions(product=product, nonce=nonce),
@@ -318,8 +322,8 @@ def verify(
     ev = evidence if isinstance(evidence, Evidence) else load_evidence(evidence)
     appraisal, _ = _verify_with(
         ev,
-        _collateral(collateral),
-        policy=_policy(policy),
+        as_collateral_set(collateral),
+        policy=resolve_policy(policy),
         trust=trust,
         now=now,
         product=product,
@@ -379,7 +383,7 @@ def verify_bundle(
     appraisal, _ = _verify_with(
         bundle_evidence(bundle),
         CollateralSet(bundle.collateral),
-        policy=_policy(policy),
+        policy=resolve_policy(policy),
         trust=trust,
         now=now,
         product=bundle.options.get("product"),

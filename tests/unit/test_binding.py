@@ -29,8 +29,10 @@ def _independent_report_data(
     keys += (b"\1" + spki) if spki is not None else b"\0"
     devs = b"teeclient.devices/v1\0" + struct.pack(">I", len(devices))
     for kind, arch, evidence, certs in devices:
+        one = b"teeclient.device/v1\0"
         for field in (kind.encode(), arch.encode(), evidence, certs):
-            devs += struct.pack(">I", len(field)) + field
+            one += struct.pack(">I", len(field)) + field
+        devs += hashlib.sha256(one).digest()
     kd = hashlib.sha256(keys).digest()
     dd = hashlib.sha256(devs).digest()
     rd = hashlib.sha512(b"teeclient.report-data/v1" + nonce + kd + dd).digest()

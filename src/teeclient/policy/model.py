@@ -17,6 +17,7 @@ from teeclient.errors import PolicyTypeError, PolicyUnknownKeyError, PolicyValue
 from teeclient.policy._schema import (
     Custom,
     Duration,
+    FlagSet,
     Integer,
     KeyPath,
     Table,
@@ -38,7 +39,9 @@ from teeclient.policy.sections.sev_snp import SnpRule
 from teeclient.policy.sections.tdx import TdxRule
 
 __all__ = [
+    "BindingPolicy",
     "CollateralPolicy",
+    "FreshnessPolicy",
     "NvidiaOcspSetting",
     "Policy",
     "RevocationMode",
@@ -237,6 +240,47 @@ class CollateralPolicy:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FreshnessPolicy:
+    """[freshness]: how fresh evidence must be, and how long an attested identity lasts."""
+
+    nonce: str = policy_field(
+        Text(("required", "optional")),
+        "required: the evidence must bind the client's fresh nonce (teeclient and Tinfoil v3 "
+        "documents); optional also accepts static evidence such as Tinfoil v2 documents",
+        default="required",
+    )
+    max_evidence_age: timedelta = policy_field(
+        _DURATION,
+        "longest time between issuing the nonce (or capturing a bundle) and verifying",
+        default=timedelta(minutes=5),
+    )
+    identity_lifetime: timedelta = policy_field(
+        _DURATION,
+        "how long an accepted enclave identity is used before re-attesting",
+        default=timedelta(hours=1),
+    )
+
+
+_LAYOUTS = ("teeclient-v1", "tinfoil-v2", "tinfoil-v3")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindingPolicy:
+    """[binding]: which key-binding layouts are accepted and which keys must be pinned."""
+
+    layouts: frozenset[str] = policy_field(
+        FlagSet(_LAYOUTS),
+        "accepted binding layouts: teeclient-v1 (docs/protocol.md), tinfoil-v2, tinfoil-v3",
+        default=frozenset({"teeclient-v1", "tinfoil-v3"}),
+    )
+    pin: frozenset[str] = policy_field(
+        FlagSet(("hpke", "tls_spki")),
+        "keys the identity must carry and the transport must pin: hpke, tls_spki",
+        default=frozenset({"hpke"}),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """A whole policy file: versions, global sections and per-component alternatives."""
 
@@ -252,6 +296,12 @@ class Policy:
     )
     collateral: CollateralPolicy = policy_field(
         Table(CollateralPolicy), "collateral freshness settings", factory=CollateralPolicy
+    )
+    freshness: FreshnessPolicy = policy_field(
+        Table(FreshnessPolicy), "evidence freshness and identity lifetime", factory=FreshnessPolicy
+    )
+    binding: BindingPolicy = policy_field(
+        Table(BindingPolicy), "key binding layouts and pinned keys", factory=BindingPolicy
     )
     sev_snp: tuple[SnpRule, ...] | None = policy_field(
         TableArray(SnpRule),

@@ -12,6 +12,7 @@ __all__ = ["Recorder", "all_checks", "known_check_ids"]
 
 # policy section -> module defining CHECKS (id -> one-line description) and its check function
 _SECTIONS = {
+    "binding": "teeclient.policy.checks.binding",
     "collateral": "teeclient.policy.checks.collateral",
     "sev_snp": "teeclient.policy.checks.sev_snp",
     "gpu": "teeclient.policy.checks.gpu",
