@@ -168,7 +168,7 @@ def _crypto_suite(suite: Suite) -> crypto_hpke.Suite:
 
 
 def _crypto_private(sk: PrivateKey) -> Any:
-    if sk.kem is XWING:
+    if sk.mlkem_key is not None:
         return crypto_hpke.MLKEM768X25519PrivateKey(sk.mlkem_key, sk.x25519_key)
     return sk.x25519_key
 
