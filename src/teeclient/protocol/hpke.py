@@ -57,10 +57,12 @@ __all__ = [
     "SenderContext",
     "Suite",
     "decapsulate",
+    "enc_length",
     "encapsulate",
     "hkdf_expand",
     "hkdf_extract",
     "make_aead",
+    "public_key_length",
     "setup_recipient",
     "setup_sender",
 ]
@@ -130,6 +132,16 @@ _AEADS: dict[AeadId, _AeadParams] = {
     AeadId.AES_256_GCM: _AeadParams(32, 12, 16, "AES-256-GCM"),
     AeadId.CHACHA20_POLY1305: _AeadParams(32, 12, 16, "ChaCha20-Poly1305"),
 }
+
+
+def public_key_length(kem: KemId) -> int:
+    """Npk: the length of a serialized public key for ``kem``."""
+    return _KEMS[kem].n_pk
+
+
+def enc_length(kem: KemId) -> int:
+    """Nenc: the length of an encapsulated key for ``kem``."""
+    return _KEMS[kem].n_enc
 
 
 def _kem_id(value: int) -> KemId:
