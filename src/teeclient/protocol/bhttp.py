@@ -39,7 +39,12 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Literal
 
-from teeclient.errors import FrameTooLargeError, MalformedMessageError, ProtocolStateError
+from teeclient.errors import (
+    FrameTooLargeError,
+    MalformedMessageError,
+    ProtocolStateError,
+    TeeclientError,
+)
 from teeclient.protocol._wire import encode_varint, peek_varint
 
 __all__ = [
@@ -490,14 +495,18 @@ class Decoder:
         Raises:
             MalformedMessageError: the bytes break RFC 9292 (see the module docstring).
             FrameTooLargeError: a limit is exceeded.
-            ProtocolStateError: called after ``finish``.
+            ProtocolStateError: called after ``finish`` or after an error.
         """
         if self._finished:
             raise ProtocolStateError(f"binary HTTP {self.kind} decoder already finished")
         self._buf += data
         events: list[Event] = []
-        while self._step(events):
-            pass
+        try:
+            while self._step(events):
+                pass
+        except TeeclientError:
+            self._finished = True  # fail closed: no further input after an error
+            raise
         if self._pos:
             del self._buf[: self._pos]
             self._base += self._pos
