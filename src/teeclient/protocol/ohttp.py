@@ -159,11 +159,23 @@ class RequestHeader:
 
 
 class ResponseKeys:
-    """The response AEAD key and nonce (RFC 9458 §4.4), with a chunk counter."""
+    """The response AEAD key and nonce (RFC 9458 §4.4), with a chunk counter.
+
+    ``nonce_i = nonce XOR I2OSP(i, Nn)``; EHBP's "XOR i into the last 8 bytes" is the same
+    value for every i below its 2^64 limit.
+    """
 
     __slots__ = ("_aead", "_counter", "_limit", "_nonce", "suite")
 
-    def __init__(self, suite: Suite, secret: bytes, enc: bytes, response_nonce: bytes) -> None:
+    def __init__(
+        self,
+        suite: Suite,
+        secret: bytes,
+        enc: bytes,
+        response_nonce: bytes,
+        *,
+        limit: int | None = None,
+    ) -> None:
         prk = hpke.hkdf_extract(enc + response_nonce, secret, kdf=suite.kdf)
         key = hpke.hkdf_expand(prk, b"key", suite.n_k, kdf=suite.kdf)
         nonce = hpke.hkdf_expand(prk, b"nonce", suite.n_n, kdf=suite.kdf)
@@ -171,7 +183,8 @@ class ResponseKeys:
         self._aead = hpke.make_aead(suite.aead, key)
         self._nonce = int.from_bytes(nonce, "big")
         self._counter = 0
-        self._limit = 1 << (8 * suite.n_n)
+        # chunk counters 0 .. limit-1; by default 256^Nn (draft §6.2)
+        self._limit = limit if limit is not None else 1 << (8 * suite.n_n)
 
     def __repr__(self) -> str:
         return f"<ResponseKeys {self.suite} counter={self._counter}>"
