@@ -52,8 +52,16 @@ def run() -> list[Result]:
     results.append(
         measure_process(
             "cold `teeclient verify ... --json` process",
-            [teeclient_cli, "verify", str(VECTOR / "report.bin"), "--collateral",
-             str(VECTOR / "vcek.der"), "--at", "2026-01-01T00:00:00Z", "--json"],
+            [
+                teeclient_cli,
+                "verify",
+                str(VECTOR / "report.bin"),
+                "--collateral",
+                str(VECTOR / "vcek.der"),
+                "--at",
+                "2026-01-01T00:00:00Z",
+                "--json",
+            ],
         )
     )
     return results

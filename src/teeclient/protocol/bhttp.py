@@ -756,26 +756,46 @@ class Decoder:
             if self._content_remaining == 0:
                 self._end_content()
             return True
-        if self._chunk_remaining == 0:
-            length = self._varint()
-            if length is None:
-                return False
-            if length == 0:
-                self._end_content()
-                return True
-            if self._content_total + length > self.limits.max_content_bytes:
-                raise self._too_large(
-                    "content", self.limits.max_content_bytes, self._content_total + length
-                )
-            self._content_started = True
-            self._chunk_remaining = length
+        return self._read_chunks(events)
+
+    def _read_chunks(self, events: list[Event]) -> bool:
+        """Indeterminate-length content: every chunk now buffered, as one ContentChunk event."""
+        buf = self._buf
+        pos = self._pos
+        end = len(buf)
+        pieces: list[bytes] = []
+        ended = False
+        limit = self.limits.max_content_bytes
+        while pos < end:
+            if self._chunk_remaining == 0:
+                first = buf[pos]
+                size = 1 << (first >> 6)
+                if pos + size > end:
+                    break
+                length = first & 0x3F
+                for index in range(pos + 1, pos + size):
+                    length = (length << 8) | buf[index]
+                pos += size
+                if length == 0:
+                    ended = True
+                    break
+                if self._content_total + length > limit:
+                    self._pos = pos - size
+                    raise self._too_large("content", limit, self._content_total + length)
+                self._content_started = True
+                self._chunk_remaining = length
+            take = min(end - pos, self._chunk_remaining)
+            pieces.append(bytes(buf[pos : pos + take]))
+            self._content_total += take
+            self._chunk_remaining -= take
+            pos += take
+        self._pos = pos
+        if pieces:
+            events.append(ContentChunk(pieces[0] if len(pieces) == 1 else b"".join(pieces)))
+        if ended:
+            self._end_content()
             return True
-        if not available:
-            return False
-        size = min(available, self._chunk_remaining)
-        events.append(ContentChunk(self._add_content(size)))
-        self._chunk_remaining -= size
-        return True
+        return False
 
     def _read_padding(self) -> bool:
         rest = self._buf[self._pos :]

@@ -215,9 +215,12 @@ class _FrameReader:
         self._what = what
         self._offset = 0
 
-    def _guard(self, step: Callable[[], _T]) -> _T:
+    def _check_open(self) -> None:
         if self._done:
             raise ProtocolStateError(f"{self._what} already finished or failed")
+
+    def _guard(self, step: Callable[[], _T]) -> _T:
+        self._check_open()
         try:
             return step()
         except TeeclientError:
@@ -225,11 +228,17 @@ class _FrameReader:
             raise
 
     def _frames(self, data: bytes) -> list[bytes]:
-        self._buf += data
+        """Append ``data``; return the complete non-empty frames (an empty buffer: no copy)."""
+        if self._buf:
+            self._buf += data
+            buf: bytes | bytearray = self._buf
+        else:
+            buf = data
         out: list[bytes] = []
         pos = 0
-        while len(self._buf) - pos >= _LENGTH_SIZE:
-            length = int.from_bytes(self._buf[pos : pos + _LENGTH_SIZE], "big")
+        end = len(buf)
+        while end - pos >= _LENGTH_SIZE:
+            length = int.from_bytes(buf[pos : pos + _LENGTH_SIZE], "big")
             if length > self._max:
                 raise FrameTooLargeError(
                     f"{self._what} frame is too large",
@@ -238,15 +247,17 @@ class _FrameReader:
                     expected=f"at most {self._max} bytes",
                     actual=f"{length} bytes",
                 )
-            if len(self._buf) - pos - _LENGTH_SIZE < length:
-                break
             start = pos + _LENGTH_SIZE
+            if end - start < length:
+                break
             if length:
-                out.append(bytes(self._buf[start : start + length]))
+                out.append(bytes(buf[start : start + length]))
             pos = start + length
-        if pos:
+        if buf is self._buf:
             del self._buf[:pos]
-            self._offset += pos
+        elif pos < end:
+            self._buf = bytearray(buf[pos:])
+        self._offset += pos
         return out
 
     def _end(self) -> None:
@@ -289,7 +300,12 @@ class ResponseDecryptor(_FrameReader):
             FrameTooLargeError: a length prefix above the maximum (refused before buffering).
             SequenceOverflowError: more than 2^64 frames.
         """
-        return self._guard(lambda: [self._keys.open(f) for f in self._frames(data)])
+        self._check_open()
+        try:
+            return [self._keys.open(frame) for frame in self._frames(data)]
+        except TeeclientError:
+            self._done = True
+            raise
 
     def finish(self) -> None:
         """End of the body. Rejects a cut inside a frame; a cut between frames is undetectable.
@@ -389,7 +405,12 @@ class RequestDecryptor(_FrameReader):
 
     def feed(self, data: bytes) -> list[bytes]:
         """Consume body bytes; return the plaintext of each complete frame."""
-        return self._guard(lambda: [self._context.open(f) for f in self._frames(data)])
+        self._check_open()
+        try:
+            return [self._context.open(frame) for frame in self._frames(data)]
+        except TeeclientError:
+            self._done = True
+            raise
 
     def finish(self) -> None:
         """End of the body; rejects a cut inside a frame."""

@@ -582,6 +582,7 @@ class _Context:
         "_exporter_secret",
         "_key",
         "_max_seq",
+        "_n_n",
         "_seq",
         "mode",
         "suite",
@@ -597,6 +598,7 @@ class _Context:
         self._exporter_secret = exporter_secret
         self._aead = make_aead(suite.aead, key)
         self._seq = 0
+        self._n_n = suite.n_n
         self._max_seq = (1 << (8 * suite.n_n)) - 1
 
     def __repr__(self) -> str:
@@ -610,7 +612,7 @@ class _Context:
     def _next_nonce(self) -> bytes:
         if self._seq >= self._max_seq:
             raise SequenceOverflowError("HPKE message limit reached", field="seq", actual=self._seq)
-        return (self._base_nonce ^ self._seq).to_bytes(self.suite.n_n, "big")
+        return (self._base_nonce ^ self._seq).to_bytes(self._n_n, "big")
 
     def export(self, exporter_context: bytes, length: int) -> bytes:
         """Secret export (RFC 9180 §5.3): ``LabeledExpand(exporter_secret, "sec", ctx, L)``."""

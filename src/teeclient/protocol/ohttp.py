@@ -65,7 +65,7 @@ from teeclient.errors import (
     UnsupportedSuiteError,
 )
 from teeclient.protocol import hpke
-from teeclient.protocol._wire import encode_varint, peek_varint
+from teeclient.protocol._wire import encode_varint
 from teeclient.protocol.hpke import PrivateKey, Suite
 from teeclient.protocol.keyconfig import KeyConfig, Selection
 
@@ -165,7 +165,7 @@ class ResponseKeys:
     value for every i below its 2^64 limit.
     """
 
-    __slots__ = ("_aead", "_counter", "_limit", "_nonce", "suite")
+    __slots__ = ("_aead", "_counter", "_limit", "_n_n", "_nonce", "suite")
 
     def __init__(
         self,
@@ -182,6 +182,7 @@ class ResponseKeys:
         self.suite = suite
         self._aead = hpke.make_aead(suite.aead, key)
         self._nonce = int.from_bytes(nonce, "big")
+        self._n_n = suite.n_n
         self._counter = 0
         # chunk counters 0 .. limit-1; by default 256^Nn (draft §6.2)
         self._limit = limit if limit is not None else 1 << (8 * suite.n_n)
@@ -194,7 +195,7 @@ class ResponseKeys:
             raise SequenceOverflowError(
                 "response chunk counter exhausted", field="counter", actual=self._counter
             )
-        return (self._nonce ^ self._counter).to_bytes(self.suite.n_n, "big")
+        return (self._nonce ^ self._counter).to_bytes(self._n_n, "big")
 
     def seal(self, plaintext: bytes, aad: bytes = b"") -> bytes:
         """Seal the next chunk (or the whole response) and advance the counter."""
@@ -394,60 +395,67 @@ class _ChunkReader:
         self._what = what
         self._offset = 0  # stream offset of _buf[0]
 
-    def _guard(self, step: Callable[[], _T]) -> _T:
+    def _check_open(self) -> None:
         if self._done:
             raise ProtocolStateError(f"{self._what} already finished or failed")
+
+    def _guard(self, step: Callable[[], _T]) -> _T:
+        self._check_open()
         try:
             return step()
         except TeeclientError:
             self._done = True
             raise
 
-    def _append(self, data: bytes) -> None:
-        self._buf += data
-        if self._final and len(self._buf) > self._max_chunk:
-            raise FrameTooLargeError(
-                f"final {self._what} chunk is too large",
-                field="chunk",
-                expected=f"at most {self._max_chunk} bytes",
-                actual=f"{len(self._buf)} bytes",
-            )
+    def _too_large(self, size: int, offset: int | None = None) -> FrameTooLargeError:
+        return FrameTooLargeError(
+            f"{self._what} chunk is too large",
+            field="chunk",
+            offset=offset,
+            expected=f"at most {self._max_chunk} bytes",
+            actual=f"{size} bytes",
+        )
 
-    def _chunks(self) -> list[bytes]:
-        """The complete non-final chunk ciphertexts now in the buffer."""
+    def _chunks(self, data: bytes) -> list[bytes]:
+        """Append ``data``; return the complete non-final chunk ciphertexts now available.
+
+        The common case, an empty buffer and whole chunks in ``data``, copies nothing twice.
+        """
+        if self._buf:
+            self._buf += data
+            buf: bytes | bytearray = self._buf
+        else:
+            buf = data
         out: list[bytes] = []
         pos = 0
-        while not self._final:
-            decoded = peek_varint(self._buf, pos)
-            if decoded is None:
+        end = len(buf)
+        max_chunk = self._max_chunk
+        while not self._final and pos < end:
+            first = buf[pos]
+            size = 1 << (first >> 6)
+            if pos + size > end:
                 break
-            length, start = decoded
+            length = first & 0x3F
+            for index in range(pos + 1, pos + size):
+                length = (length << 8) | buf[index]
+            start = pos + size
             if length == 0:
                 self._final = True
                 pos = start
                 break
-            if length > self._max_chunk:
-                raise FrameTooLargeError(
-                    f"{self._what} chunk is too large",
-                    field="chunk",
-                    offset=self._offset + pos,
-                    expected=f"at most {self._max_chunk} bytes",
-                    actual=f"{length} bytes",
-                )
-            if start + length > len(self._buf):
+            if length > max_chunk:
+                raise self._too_large(length, self._offset + pos)
+            if start + length > end:
                 break
-            out.append(bytes(self._buf[start : start + length]))
+            out.append(bytes(buf[start : start + length]))
             pos = start + length
-        if pos:
+        if buf is self._buf:
             del self._buf[:pos]
-            self._offset += pos
-        if self._final and len(self._buf) > self._max_chunk:
-            raise FrameTooLargeError(
-                f"final {self._what} chunk is too large",
-                field="chunk",
-                expected=f"at most {self._max_chunk} bytes",
-                actual=f"{len(self._buf)} bytes",
-            )
+        elif pos < end:
+            self._buf = bytearray(buf[pos:])
+        self._offset += pos
+        if self._final and len(self._buf) > max_chunk:
+            raise self._too_large(len(self._buf))
         return out
 
     def _final_chunk(self) -> bytes:
@@ -489,24 +497,30 @@ class ChunkedResponseReceiver(_ChunkReader):
             FrameTooLargeError: a chunk exceeds the maximum size.
             ProtocolStateError: called after ``finish`` or after an error.
         """
-        return self._guard(lambda: self._feed(data))
-
-    def _feed(self, data: bytes) -> list[bytes]:
-        self._append(data)
-        if self._keys is None:
-            size = _entropy_len(self.suite)
-            if len(self._buf) < size:
-                return []
-            self._keys = ResponseKeys(self.suite, self._secret, self._enc, bytes(self._buf[:size]))
-            del self._buf[:size]
-            self._offset += size
-        out = []
-        for chunk in self._chunks():
-            plaintext = self._keys.open(chunk)
-            if not plaintext:
-                raise DecryptError("empty non-final response chunk", field="chunk")
-            out.append(plaintext)
-        return out
+        self._check_open()
+        try:
+            keys = self._keys
+            if keys is None:
+                self._buf += data
+                size = _entropy_len(self.suite)
+                if len(self._buf) < size:
+                    return []
+                keys = self._keys = ResponseKeys(
+                    self.suite, self._secret, self._enc, bytes(self._buf[:size])
+                )
+                data = bytes(self._buf[size:])
+                self._buf.clear()
+                self._offset += size
+            out = []
+            for chunk in self._chunks(data):
+                plaintext = keys.open(chunk)
+                if not plaintext:
+                    raise DecryptError("empty non-final response chunk", field="chunk")
+                out.append(plaintext)
+            return out
+        except TeeclientError:
+            self._done = True
+            raise
 
     def finish(self) -> bytes:
         """End of the response stream: authenticate the final chunk and return its plaintext.
@@ -720,32 +734,36 @@ class ChunkedRequestReceiver(_ChunkReader):
             FrameTooLargeError: a chunk exceeds the maximum size.
             ProtocolStateError: called after ``finish`` or after an error.
         """
-        return self._guard(lambda: self._feed(data))
-
-    def _feed(self, data: bytes) -> list[bytes]:
-        self._append(data)
-        if self._context is None:
-            if len(self._buf) < _HEADER_SIZE:
-                return []
-            header, key = self._gateway._lookup(bytes(self._buf[:_HEADER_SIZE]))
-            n_enc = header.suite.n_enc
-            if len(self._buf) < _HEADER_SIZE + n_enc:
-                return []
-            self._enc = bytes(self._buf[_HEADER_SIZE : _HEADER_SIZE + n_enc])
-            self._context = hpke.setup_recipient(
-                header.suite, self._enc, key.private_key, info=header.info(self._label)
-            )
-            self.header = header
-            self._max_chunk = self._max_chunk - 16 + header.suite.n_t
-            del self._buf[: _HEADER_SIZE + n_enc]
-            self._offset += _HEADER_SIZE + n_enc
-        out = []
-        for chunk in self._chunks():
-            plaintext = self._context.open(chunk)
-            if not plaintext:
-                raise DecryptError("empty non-final request chunk", field="chunk")
-            out.append(plaintext)
-        return out
+        self._check_open()
+        try:
+            context = self._context
+            if context is None:
+                self._buf += data
+                if len(self._buf) < _HEADER_SIZE:
+                    return []
+                header, key = self._gateway._lookup(bytes(self._buf[:_HEADER_SIZE]))
+                n_enc = header.suite.n_enc
+                if len(self._buf) < _HEADER_SIZE + n_enc:
+                    return []
+                self._enc = bytes(self._buf[_HEADER_SIZE : _HEADER_SIZE + n_enc])
+                context = self._context = hpke.setup_recipient(
+                    header.suite, self._enc, key.private_key, info=header.info(self._label)
+                )
+                self.header = header
+                self._max_chunk = self._max_chunk - 16 + header.suite.n_t
+                data = bytes(self._buf[_HEADER_SIZE + n_enc :])
+                self._buf.clear()
+                self._offset += _HEADER_SIZE + n_enc
+            out = []
+            for chunk in self._chunks(data):
+                plaintext = context.open(chunk)
+                if not plaintext:
+                    raise DecryptError("empty non-final request chunk", field="chunk")
+                out.append(plaintext)
+            return out
+        except TeeclientError:
+            self._done = True
+            raise
 
     def finish(self) -> bytes:
         """End of the request stream: authenticate the final chunk and return its plaintext.
