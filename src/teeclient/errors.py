@@ -17,6 +17,7 @@
     ├── CollateralError                (exit 4) collateral missing, stale or not authentic
     │   └── (nvidia.rim_*, nvidia.ocsp_*) NVIDIA RIMs and OCSP responses
     ├── TransportError                 transport.*
+    │   └── ProtocolError              transport.malformed, transport.decrypt_failed, ...
     └── AttestationRejected            (exit 1) verified, but the policy said no
 
 Codes are dotted, stable and never reused; ``docs/errors.md`` lists every one of them and a
@@ -49,6 +50,7 @@ __all__ = [
     "CollateralSignatureError",
     "CollateralStaleError",
     "ConfigError",
+    "DecryptError",
     "DeviceExtraError",
     "DeviceMissingError",
     "DeviceOrderError",
@@ -56,10 +58,13 @@ __all__ = [
     "EndorsementError",
     "EvidenceError",
     "EvidenceTooOldError",
+    "FrameTooLargeError",
     "FreshnessError",
     "InputError",
+    "KeyConfigMismatchError",
     "KeysNotBoundError",
     "MalformedCertificateError",
+    "MalformedMessageError",
     "NitroCertificateMismatchError",
     "NitroNonceMismatchError",
     "NitroSignatureError",
@@ -90,6 +95,8 @@ __all__ = [
     "PolicyUnknownKeyError",
     "PolicyValueError",
     "ProductRequiredError",
+    "ProtocolError",
+    "ProtocolStateError",
     "ReportDataMismatchError",
     "RimAlgorithmError",
     "RimCertificateExpiredError",
@@ -99,6 +106,7 @@ __all__ = [
     "RimMalformedError",
     "RimMismatchError",
     "RimSignatureError",
+    "SequenceOverflowError",
     "SignatureError",
     "SnpChipIdMismatchError",
     "SnpEndorsementMismatchError",
@@ -107,6 +115,7 @@ __all__ = [
     "SnpSignatureError",
     "SnpTcbMismatchError",
     "SnpUnsignedReportError",
+    "StreamTruncatedError",
     "TdxAttestationKeyBindingError",
     "TdxCollateralChainError",
     "TdxCollateralMalformedError",
@@ -117,8 +126,10 @@ __all__ = [
     "TdxTcbInfoMismatchError",
     "TeeclientError",
     "TransportError",
+    "UnauthenticatedResponseError",
     "UnsupportedDocumentError",
     "UnsupportedFormatError",
+    "UnsupportedSuiteError",
     "UsageError",
     "all_error_classes",
 ]
@@ -740,6 +751,66 @@ class TransportError(TeeclientError):
     """The encrypted transport failed or was tampered with."""
 
     code = "transport.failed"
+
+
+class ProtocolError(TransportError):
+    """A byte-level protocol message (HPKE, OHTTP, Binary HTTP, EHBP) was rejected."""
+
+    code = "transport.protocol"
+
+
+class MalformedMessageError(ProtocolError):
+    """Bytes do not have the structure the protocol requires (key config, BHTTP, framing)."""
+
+    code = "transport.malformed"
+
+
+class DecryptError(ProtocolError):
+    """Decapsulation or AEAD authentication failed: the data is not from the expected peer."""
+
+    code = "transport.decrypt_failed"
+
+
+class StreamTruncatedError(ProtocolError):
+    """A stream ended before its authenticated final chunk (or inside a frame)."""
+
+    code = "transport.stream_truncated"
+
+
+class KeyConfigMismatchError(ProtocolError):
+    """The key id or algorithms of a message do not match the pinned key configuration."""
+
+    code = "transport.key_config_mismatch"
+
+
+class UnsupportedSuiteError(ProtocolError):
+    """No HPKE suite (KEM, KDF, AEAD) is supported by both sides, or an id is unknown."""
+
+    code = "transport.unsupported_suite"
+
+
+class FrameTooLargeError(ProtocolError):
+    """A chunk, frame, section or message exceeds its configured bound."""
+
+    code = "transport.frame_too_large"
+
+
+class SequenceOverflowError(ProtocolError):
+    """An HPKE sequence number or chunk counter would wrap (the message limit is reached)."""
+
+    code = "transport.sequence_overflow"
+
+
+class ProtocolStateError(ProtocolError):
+    """A protocol state machine was driven out of order (data after the end, a second end)."""
+
+    code = "transport.invalid_state"
+
+
+class UnauthenticatedResponseError(ProtocolError):
+    """A response that must be encrypted and authenticated arrived without protection."""
+
+    code = "transport.unauthenticated"
 
 
 class AttestationRejected(TeeclientError):
