@@ -106,6 +106,20 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
 }
 
 
+#: One-line summaries for the command lists (the docstrings say more under --help).
+SHORT: dict[str, str] = {
+    "verify": "Verify evidence or a bundle and appraise it against a policy.",
+    "fetch": "Fetch the collateral evidence needs and write a re-verifiable bundle.",
+    "inspect": "Decode evidence, certificates or CRLs without verifying them.",
+    "policy test": "Run recorded bundles against a policy offline (CI).",
+    "policy init": "Write a policy that pins what a bundle shows.",
+    "policy diff": "Explain what changed between two policies.",
+    "policy lint": "Validate a policy file.",
+    "token verify": "Check an EAR attestation-result token.",
+    "log show": "List the accepted identities in the trust log.",
+}
+
+
 def _epilog(examples: tuple[Example, ...], rich: bool) -> str:
     lines = ["Examples:" if len(examples) > 1 else "Example:"]
     for ex in examples:
@@ -137,3 +151,6 @@ def attach_examples(app: typer.Typer) -> None:
         examples = EXAMPLES.get(path)
         if examples and getattr(info, "epilog", None) is None:
             info.epilog = _epilog(examples, rich)  # type: ignore[attr-defined]
+        short = SHORT.get(path)
+        if short and getattr(info, "short_help", None) is None:
+            info.short_help = short  # type: ignore[attr-defined]

@@ -61,11 +61,15 @@ def _norm(value: Any) -> Any:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = repr(value) if not isinstance(value, str) else f'"{value}"'
     if isinstance(value, str) and len(value) > 24:
         text = f'"{value[:12]}…{value[-8:]}"'
     if isinstance(value, list):
         text = "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, dict):
+        text = "{ " + ", ".join(f"{k} = {_short(v)}" for k, v in value.items()) + " }"
     return text
 
 
@@ -98,7 +102,7 @@ def _sentence(where: str, key: str, old: Any, new: Any) -> tuple[str, str]:
             effect = " (stricter)" if new > old else " (looser)"
         return kind, f"{label} {kind} from {old} to {new}{effect}"
     if isinstance(old, bool) and isinstance(new, bool):
-        return "changed", f"{label} turned {'on' if new else 'off'} (was {str(old).lower()})"
+        return "changed", f"{label} turned {'on' if new else 'off'} (was {_short(old)})"
     return "changed", f"{label} changed from {_short(old)} to {_short(new)}"
 
 
@@ -131,6 +135,8 @@ def _pair(
     named = all(isinstance(n, str) for n in names_old + names_new) and len(
         set(names_old + names_new)
     ) == len(set(names_old) | set(names_new))
+    if named and not set(names_old) & set(names_new):
+        named = False  # every alternative renamed: compare them by position
     if named:
         pairs: list[tuple[int | None, int | None]] = []
         for i, n in enumerate(names_old):
