@@ -26,7 +26,7 @@ def _run(*args: str) -> tuple[int, str]:
 
 
 def _junit(path: Path) -> ET.Element:
-    root = ET.parse(path).getroot()
+    root = ET.parse(path).getroot()  # noqa: S314 (our own output)
     assert root.tag == "testsuites"
     return root
 
@@ -117,9 +117,7 @@ def test_a_surprise_fails_the_run(tmp_path: Path, case: str, text: str, problem:
     cases = _copy_cases(tmp_path)
     (cases / case / "case.toml").write_text(text)
     report = tmp_path / "report.xml"
-    code, out = _run(
-        "policy", "test", str(CI / "policy.toml"), str(cases), "--junit", str(report)
-    )
+    code, out = _run("policy", "test", str(CI / "policy.toml"), str(cases), "--junit", str(report))
     assert code == 1, out
     assert "1 surprise(s)" in out
     assert problem in out
@@ -157,7 +155,10 @@ def test_a_tampered_bundle_is_a_surprise(tmp_path: Path) -> None:
     [
         ('bundle = "../../bundles/tdx.bundle.json"\nexpect = "maybe"\n', "policytest.case_invalid"),
         ('bundle = "missing.json"\nexpect = "accepted"\n', "policytest.case_invalid"),
-        ('bundle = "../../bundles/tdx.bundle.json"\nexpect = "accepted"\nfial = []\n', "policytest.case_invalid"),
+        (
+            'bundle = "../../bundles/tdx.bundle.json"\nexpect = "accepted"\nfial = []\n',
+            "policytest.case_invalid",
+        ),
     ],
 )
 def test_invalid_case_exits_2(tmp_path: Path, text: str, code: str) -> None:
@@ -190,6 +191,7 @@ def test_recorded_example_is_current() -> None:
 
 def test_github_workflow_runs_policy_test() -> None:
     text = (CI / "github-workflow.yml").read_text()
+    assert text in (ROOT / "docs" / "ci.md").read_text()  # the docs show the file as it is
     assert "teeclient policy test" in text
     assert "--junit policy-test.xml" in text
     assert "report_paths: policy-test.xml" in text

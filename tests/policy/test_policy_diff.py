@@ -19,7 +19,7 @@ amd_crl = "if-present"
 [[sev_snp]]
 name = "genoa"
 products = ["genoa"]
-measurement = "AA" 
+measurement = "AA"
 min_guest_svn = 2
 min_tcb = { bl = 7, snp = 14, ucode = 72 }
 [[tdx]]
@@ -30,7 +30,7 @@ allowed_tcb_status = ["UpToDate"]
 
 def test_identical_policies(tmp_path: Path) -> None:
     a = tmp_path / "a.toml"
-    a.write_text(OLD.replace('"AA" ', '"' + "ab" * 48 + '"'))
+    a.write_text(OLD.replace('"AA"', '"' + "ab" * 48 + '"'))
     b = tmp_path / "b.toml"
     b.write_text(a.read_text().replace("ab" * 48, "0x" + "AB" * 48))
     result = runner.invoke(app, ["policy", "diff", str(a), str(b)])
@@ -40,7 +40,7 @@ def test_identical_policies(tmp_path: Path) -> None:
 
 def test_changes_in_words(tmp_path: Path) -> None:
     a = tmp_path / "a.toml"
-    a.write_text(OLD.replace('"AA" ', '"' + "ab" * 48 + '"'))
+    a.write_text(OLD.replace('"AA"', '"' + "ab" * 48 + '"'))
     new = (
         a.read_text()
         .replace('amd_crl = "if-present"', 'amd_crl = "require"')

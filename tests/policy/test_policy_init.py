@@ -108,7 +108,9 @@ def test_init_to_stdout_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert "[[tdx]]" in result.stdout
     out = tmp_path / "p.toml"
     out.write_text("keep")
-    result = runner.invoke(app, ["policy", "init", str(BUNDLES / "tdx.bundle.json"), "-o", str(out)])
+    result = runner.invoke(
+        app, ["policy", "init", str(BUNDLES / "tdx.bundle.json"), "-o", str(out)]
+    )
     assert result.exit_code == 2
     assert out.read_text() == "keep"
 

@@ -126,7 +126,7 @@ def test_changed_measurement_warns(log_file: Path, tmp_path: Path) -> None:
 
 def _allow_debug(tmp_path: Path) -> Path:
     policy = tmp_path / "debug-ok.toml"
-    policy.write_text('version = 1\n[[nitro]]\nallow_debug = true\n')
+    policy.write_text("version = 1\n[[nitro]]\nallow_debug = true\n")
     return policy
 
 
