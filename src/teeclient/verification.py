@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from teeclient._time import require_aware, utc_now
 from teeclient.bundle import Bundle, BundleEvidence, is_bundle
 from teeclient.collateral.gather import Gathered, Progress, gather
-from teeclient.collateral.items import CollateralItem, CollateralSet
+from teeclient.collateral.items import CollateralItem, CollateralRequest, CollateralSet
 from teeclient.collateral.settings import CollateralSettings
-from teeclient.errors import InputError, UsageError
+from teeclient.errors import CollateralError, InputError, UsageError
 from teeclient.platforms import VerifyOptions, detect_platform, plan_collateral, verify_evidence
 from teeclient.policy.appraise import appraise
 from teeclient.policy.checks.collateral import collateral_checks
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024
+#: Planning rounds in ``collect_collateral`` (NVIDIA needs two: RIMs, then their chains' OCSP).
+MAX_PLAN_ROUNDS = 3
 
 # Platforms whose verifier compares the caller's nonce with the evidence (and the sizes they
 # accept); for the others a nonce is refused rather than silently ignored (SEV-SNP and TDX:
@@ -148,6 +150,10 @@ def revocation_need(policy: Policy, platform: str) -> str:
     """
     if platform == "sev-snp":
         mode = policy.revocation.amd_crl.mode
+    elif platform == "tdx":
+        mode = policy.revocation.intel_crl.mode
+    elif platform == "nvidia":
+        mode = policy.revocation.nvidia_ocsp.mode
     else:
         return "cached"
     if mode in (RevocationMode.REQUIRE, RevocationMode.ALLOW_STALE):
@@ -195,19 +201,41 @@ def collect_collateral(
 ) -> Gathered:
     """Plan what ``evidence`` needs beyond ``supplied`` and fetch it.
 
+    Planning is repeated with what was gathered counted as supplied, because some needs only
+    appear once other items are at hand (NVIDIA: OCSP for a RIM's signing chain needs the RIM);
+    it stops when a round plans nothing new, after at most ``MAX_PLAN_ROUNDS`` rounds.
+
     Raises:
         CollateralError: a required item could not be obtained.
         ParseError: the evidence cannot even be framed for planning.
     """
-    requests = plan_collateral(
-        evidence.platform,
-        evidence.data,
-        supplied=supplied,
-        options=VerifyOptions(product=product),
-        settings=settings if settings is not None else CollateralSettings(),
-        revocation=revocation,
-    )
-    return gather(requests, fetcher, progress=progress)
+    settings = settings if settings is not None else CollateralSettings()
+    options = VerifyOptions(product=product)
+    items: list[CollateralItem] = []
+    unavailable: list[tuple[CollateralRequest, CollateralError]] = []
+    planned: set[str] = set()
+    for _ in range(MAX_PLAN_ROUNDS):
+        requests = plan_collateral(
+            evidence.platform,
+            evidence.data,
+            supplied=CollateralSet(supplied.items + tuple(items)),
+            options=options,
+            settings=settings,
+            revocation=revocation,
+        )
+        fresh: list[CollateralRequest] = []
+        for request in requests:
+            if request.key not in planned:
+                planned.add(request.key)
+                fresh.append(request)
+        if not fresh:
+            break
+        gathered = gather(fresh, fetcher, progress=progress)
+        items.extend(gathered.items)
+        unavailable.extend(gathered.unavailable)
+        if not gathered.items:
+            break  # nothing new to plan from
+    return Gathered(items=tuple(items), unavailable=tuple(unavailable))
 
 
 def verify_claims(
