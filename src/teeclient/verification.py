@@ -19,7 +19,7 @@ from teeclient.bundle import Bundle, BundleEvidence, is_bundle
 from teeclient.collateral.gather import Gathered, Progress, gather
 from teeclient.collateral.items import CollateralItem, CollateralRequest, CollateralSet
 from teeclient.collateral.settings import CollateralSettings
-from teeclient.errors import CollateralError, InputError, UsageError
+from teeclient.errors import CollateralError, InputError, ParseError, UsageError
 from teeclient.platforms import VerifyOptions, detect_platform, plan_collateral, verify_evidence
 from teeclient.policy.appraise import appraise
 from teeclient.policy.checks.collateral import collateral_checks
@@ -35,6 +35,7 @@ __all__ = [
     "MAX_EVIDENCE_BYTES",
     "Evidence",
     "build_fetcher",
+    "bundle_nonce",
     "collect_collateral",
     "load_evidence",
     "load_input",
@@ -380,6 +381,23 @@ def bundle_evidence(bundle: Bundle) -> Evidence:
     return ev
 
 
+def bundle_nonce(bundle: Bundle, platform: str) -> bytes | None:
+    """The challenge a bundle recorded, for platforms whose verifier compares one (NVIDIA,
+    Nitro); None for the others or when none was recorded.
+
+    Raises:
+        ParseError: the recorded nonce is not hex.
+    """
+    if bundle.nonce is None or platform not in _NONCE_SIZES:
+        return None
+    try:
+        return bytes.fromhex(bundle.nonce)
+    except ValueError as exc:
+        raise ParseError(
+            "bundle nonce is not hex", platform="bundle", field="nonce", actual=bundle.nonce[:80]
+        ) from exc
+
+
 def verify_bundle(
     bundle: Bundle | str | Path,
     *,
@@ -387,8 +405,11 @@ def verify_bundle(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     fetcher: Fetcher | None = None,
+    nonce: bytes | None = None,
 ) -> Appraisal:
     """Re-verify a bundle at its capture time (or ``at``); offline unless ``fetcher`` is given.
+
+    ``nonce`` defaults to the challenge the bundle recorded (``bundle_nonce``).
 
     Raises:
         ParseError: a malformed bundle. See ``verify`` for the rest.
@@ -404,8 +425,9 @@ def verify_bundle(
             )
         bundle = loaded
     now = require_aware(at) if at is not None else bundle.captured_at
+    evidence = bundle_evidence(bundle)
     appraisal, _ = _verify_with(
-        bundle_evidence(bundle),
+        evidence,
         CollateralSet(bundle.collateral),
         policy=_policy(policy),
         trust=trust,
@@ -414,6 +436,7 @@ def verify_bundle(
         fetcher=fetcher,
         settings=None,
         progress=None,
+        nonce=nonce if nonce is not None else bundle_nonce(bundle, evidence.platform),
     )
     return appraisal
 
@@ -426,12 +449,15 @@ def make_bundle(
     captured_at: datetime,
     product: str | None = None,
     target: str | None = None,
+    nonce: bytes | None = None,
 ) -> Bundle:
-    """A bundle of ``evidence`` with every collateral item, exactly as obtained."""
+    """A bundle of ``evidence`` with every collateral item, exactly as obtained, and the
+    challenge ``nonce`` that was sent for it (if any)."""
     options = {"product": product} if product else {}
     return Bundle(
         captured_at=require_aware(captured_at),
         target=target or evidence.source,
+        nonce=nonce.hex() if nonce is not None else None,
         evidence=BundleEvidence(
             platform=evidence.platform, data=evidence.data, source=evidence.source
         ),

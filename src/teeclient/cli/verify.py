@@ -12,37 +12,7 @@ from teeclient.cli.exit_codes import ACCEPTED, REJECTED, exit_code_for
 from teeclient.cli.render import VerifyOutcome, emit_json, render_verify_human, verify_json
 from teeclient.errors import TeeclientError, UsageError
 
-__all__ = ["VerifyArgs", "run"]
-
-_MAX_NONCE_BYTES = 1024
-
-
-def _parse_nonce(text: str | None) -> bytes | None:
-    """``--nonce`` hex (optional 0x, case-insensitive) → bytes.
-
-    Raises:
-        UsageError: not an even number of hex digits, or longer than 1024 bytes.
-    """
-    if text is None:
-        return None
-    raw = text.strip().lower().removeprefix("0x")
-    try:
-        value = bytes.fromhex(raw)
-    except ValueError as exc:
-        raise UsageError(
-            "--nonce is not hex",
-            field="--nonce",
-            expected="an even number of hex digits",
-            actual=text[:80],
-        ) from exc
-    if len(value) > _MAX_NONCE_BYTES or any(c.isspace() for c in raw):
-        raise UsageError(
-            "--nonce is too long or contains spaces",
-            field="--nonce",
-            expected=f"<= {_MAX_NONCE_BYTES} bytes of hex",
-            actual=text[:80],
-        )
-    return value
+__all__ = ["VerifyArgs", "parse_nonce", "run"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,7 +39,7 @@ class VerifyArgs:
 _MAX_NONCE_BYTES = 1024
 
 
-def _nonce(text: str | None) -> bytes | None:
+def parse_nonce(text: str | None) -> bytes | None:
     """``--nonce`` hex (optional 0x, case-insensitive) → bytes (1–1024 bytes).
 
     Raises:
@@ -123,6 +93,7 @@ def run(args: VerifyArgs) -> int:
     from teeclient.verification import (
         build_fetcher,
         bundle_evidence,
+        bundle_nonce,
         load_input,
         make_bundle,
         verify_with_details,
@@ -133,7 +104,7 @@ def run(args: VerifyArgs) -> int:
     when = None
     try:
         at = _parse_at(args.at)
-        expected_nonce = _nonce(args.nonce)
+        expected_nonce = parse_nonce(args.nonce)
         policy = load_policy(args.policy) if args.policy is not None else load_baseline()
         loaded = load_input(args.evidence)
         supplied = CollateralSet.from_files(args.collateral)
@@ -151,6 +122,8 @@ def run(args: VerifyArgs) -> int:
                 )
             product = product or bundled
             when = at or loaded.captured_at
+            if expected_nonce is None:
+                expected_nonce = bundle_nonce(loaded, evidence.platform)
         else:
             evidence = loaded
             when = at or utc_now()
@@ -184,6 +157,7 @@ def run(args: VerifyArgs) -> int:
                 gathered=gathered.items,
                 captured_at=when,
                 product=product,
+                nonce=expected_nonce,
             )
             args.save_bundle.write_bytes(bundle.to_json())
         outcome = VerifyOutcome(
