@@ -20,7 +20,13 @@ from teeclient.collateral.gather import Gathered, Progress, gather
 from teeclient.collateral.items import CollateralItem, CollateralRequest, CollateralSet
 from teeclient.collateral.settings import CollateralSettings
 from teeclient.errors import CollateralError, InputError, ParseError, UsageError
-from teeclient.platforms import VerifyOptions, detect_platform, plan_collateral, verify_evidence
+from teeclient.platforms import (
+    VerifyOptions,
+    detect_platform,
+    plan_collateral,
+    plan_rounds,
+    verify_evidence,
+)
 from teeclient.policy.appraise import appraise
 from teeclient.policy.checks.collateral import collateral_checks
 from teeclient.policy.load import load_baseline, load_policy
@@ -47,7 +53,8 @@ __all__ = [
 ]
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024
-#: Planning rounds in ``collect_collateral`` (NVIDIA needs two: RIMs, then their chains' OCSP).
+#: Upper bound on planning rounds in ``collect_collateral`` (NVIDIA uses two: RIMs, then OCSP
+#: for their signing chains).
 MAX_PLAN_ROUNDS = 3
 
 # Platforms whose verifier compares the caller's nonce with the evidence (and the sizes they
@@ -204,7 +211,8 @@ def collect_collateral(
 
     Planning is repeated with what was gathered counted as supplied, because some needs only
     appear once other items are at hand (NVIDIA: OCSP for a RIM's signing chain needs the RIM);
-    it stops when a round plans nothing new, after at most ``MAX_PLAN_ROUNDS`` rounds.
+    it stops when a round plans nothing new, after the platform's ``plan_rounds`` (at most
+    ``MAX_PLAN_ROUNDS``).
 
     Raises:
         CollateralError: a required item could not be obtained.
@@ -215,7 +223,7 @@ def collect_collateral(
     items: list[CollateralItem] = []
     unavailable: list[tuple[CollateralRequest, CollateralError]] = []
     planned: set[str] = set()
-    for _ in range(MAX_PLAN_ROUNDS):
+    for _ in range(min(MAX_PLAN_ROUNDS, plan_rounds(evidence.platform))):
         requests = plan_collateral(
             evidence.platform,
             evidence.data,

@@ -40,8 +40,10 @@ from teeclient.platforms.nvidia.verify import (
     wanted_rims,
 )
 
-__all__ = ["OCSP_MEDIA_TYPE", "ocsp_request", "plan", "rim_url"]
+__all__ = ["OCSP_MEDIA_TYPE", "PLAN_ROUNDS", "ocsp_request", "plan", "rim_url"]
 
+#: RIMs first, then OCSP for their signing chains (``verification.collect_collateral``).
+PLAN_ROUNDS = 2
 OCSP_MEDIA_TYPE = "application/ocsp-request"
 _NONCE_LABEL = b"teeclient.nvidia.ocsp-nonce/v1\0"
 
