@@ -153,8 +153,10 @@ def _policy(policy: PolicyInput) -> Policy:
 def revocation_need(policy: Policy, platform: str) -> str:
     """How the platform's revocation collateral must be obtained under ``policy``.
 
-    ``fetch`` (required, may use the network), ``cached`` (only from a bundle or the cache)
-    or ``off``.
+    ``[revocation]`` ``amd_crl`` (SEV-SNP), ``intel_crl`` (TDX: PCK and root CA CRLs) or
+    ``nvidia_ocsp`` (NVIDIA: OCSP answers): ``require`` and ``allow-stale-until`` → ``fetch``
+    (required, may use the network), ``if-present`` → ``cached`` (only from a bundle or the
+    cache), ``off`` → ``off``. Other platforms: ``cached``.
     """
     if platform == "sev-snp":
         mode = policy.revocation.amd_crl.mode

@@ -30,7 +30,7 @@ from werkzeug import Request, Response
 import teeclient
 from teeclient.cli import app
 from teeclient.collateral.cache import CachingFetcher, DiskCache
-from teeclient.collateral.fetch import Fetcher, HttpFetcher, OfflineFetcher
+from teeclient.collateral.fetch import Fetcher, HttpFetcher, OfflineFetcher, StaticFetcher
 from teeclient.collateral.items import CollateralRequest, CollateralSet
 from teeclient.collateral.settings import CollateralSettings
 from teeclient.errors import CollateralInvalidError, OcspNonceMismatchError
@@ -532,6 +532,19 @@ def test_generated_accepted_with_ocsp_nonces_and_bundle(httpserver: HTTPServer) 
     assert [(c.id, c.status) for c in offline.checks if not c.id.startswith("collateral.")] == [
         (c.id, c.status) for c in appraisal.checks if not c.id.startswith("collateral.")
     ]
+    # Planned again from the bundle's RIMs, every OCSP request (nonce included) is the one
+    # recorded: a bundle lookup by method + URL + body finds each answer.
+    rims_only = CollateralSet.of(i for i in bundle.collateral if i.method == "GET")
+    replanned = plan(
+        evidence,
+        supplied=rims_only,
+        options=VerifyOptions(),
+        settings=settings,
+        revocation="fetch",
+    )
+    assert len(replanned) == 6 and all(r.method == "POST" for r in replanned)
+    recorded = StaticFetcher(bundle.collateral)  # falls back to refusing (offline)
+    assert {recorded.fetch(r).source for r in replanned} == {settings.base_url("nvidia_ocsp") + "/"}
 
 
 def test_generated_ocsp_nonce_not_echoed_fails(httpserver: HTTPServer) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from types import MappingProxyType
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -78,7 +79,9 @@ def ocsp_request(
         method="POST",
         body=ocsp.build_request(cert, issuer, nonce=nonce),
         media_type="application/ocsp-response",
-        headers={"Content-Type": OCSP_MEDIA_TYPE, "Accept": "application/ocsp-response"},
+        headers=MappingProxyType(
+            {"Content-Type": OCSP_MEDIA_TYPE, "Accept": "application/ocsp-response"}
+        ),
         required=required,
         allow_network=allow_network,
     )
