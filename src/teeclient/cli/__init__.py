@@ -178,6 +178,13 @@ def fetch(
         list[Path] | None, typer.Option("--collateral", "-c", help="Collateral you already have.")
     ] = None,
     product: Annotated[str | None, typer.Option(help="SEV-SNP product for v2 reports.")] = None,
+    nonce: Annotated[
+        str | None,
+        typer.Option(
+            help="The challenge sent with the request, hex; recorded in the bundle and checked "
+            "when it is re-verified (NVIDIA, AWS Nitro)."
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
@@ -198,7 +205,9 @@ def fetch(
         "rim_url": rim_url,
         "ocsp_url": ocsp_url,
     }
-    raise typer.Exit(run(evidence, output, collateral or [], product, json_output, settings_args))
+    raise typer.Exit(
+        run(evidence, output, collateral or [], product, json_output, settings_args, nonce=nonce)
+    )
 
 
 @cache_app.command("status")
