@@ -530,6 +530,14 @@ def check_certificate(
     )
 
 
+def _hash_name(single: ocsp.OCSPSingleResponse) -> str:
+    """The CertID hash algorithm's name, or its OID when cryptography does not know it."""
+    try:
+        return single.hash_algorithm.name
+    except UnsupportedAlgorithm:
+        return "unsupported"
+
+
 def describe_response(data: bytes, *, source: str) -> dict[str, object]:
     """Decode an OCSP response for ``inspect``; nothing is verified.
 
@@ -545,7 +553,7 @@ def describe_response(data: bytes, *, source: str) -> dict[str, object]:
         "responses": [
             {
                 "serial": f"{s.serial_number:x}",
-                "hash_algorithm": s.hash_algorithm.name,
+                "hash_algorithm": _hash_name(s),
                 "status": s.certificate_status.name.lower(),
                 "this_update": iso(s.this_update_utc),
                 "next_update": iso(s.next_update_utc) if s.next_update_utc else None,
