@@ -65,10 +65,25 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
                 "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
             )
             return _names_parsed(x509.load_der_x509_certificate(data))
-    except (ValueError, x509.InvalidVersion) as exc:
+    except MALFORMED as exc:
         raise MalformedCertificateError(
             f"not a DER X.509 certificate: {exc}", platform=platform, field=role
         ) from exc
+
+
+#: What cryptography raises for malformed certificate DER: ValueError, InvalidVersion, and
+#: TypeError when a name attribute has a type its OID does not allow (a BIT STRING value
+#: under any OID but x500UniqueIdentifier; found by fuzzing, tools/fuzz).
+MALFORMED: tuple[type[Exception], ...] = (ValueError, TypeError, x509.InvalidVersion)
+
+
+def names_parsed(cert: x509.Certificate) -> x509.Certificate:
+    """Return ``cert`` after decoding its names (see ``_names_parsed``).
+
+    Raises:
+        ValueError, TypeError: a malformed name (callers convert ``MALFORMED``).
+    """
+    return _names_parsed(cert)
 
 
 def _names_parsed(cert: x509.Certificate) -> x509.Certificate:
@@ -94,7 +109,7 @@ def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Cer
                     "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
                 )
                 return [_names_parsed(c) for c in x509.load_pem_x509_certificates(data)]
-        except (ValueError, x509.InvalidVersion) as exc:
+        except MALFORMED as exc:
             raise MalformedCertificateError(
                 f"invalid PEM certificate: {exc}", platform=platform, field=role
             ) from exc

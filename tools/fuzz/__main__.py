@@ -85,7 +85,9 @@ class Runner:
 
         spec = target(name)
         base = self.args.workdir / name
-        corpus, seeds, artifacts, logs = (base / d for d in ("corpus", "seeds", "artifacts", "logs"))
+        corpus, seeds, artifacts, logs = (
+            base / d for d in ("corpus", "seeds", "artifacts", "logs")
+        )
         for folder in (corpus, seeds, artifacts, logs):
             folder.mkdir(parents=True, exist_ok=True)
         for i, seed in enumerate(spec.seeds()):
@@ -246,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         thread.join()
     open_findings = [n for n in names if runner.has_open_finding(n)]
     short = [n for n in names if runner.done(n) < args.execs]
-    print(f"targets short of {args.execs}: {short or 'none'}; with findings: {open_findings or 'none'}")
+    print(f"targets short of {args.execs}: {short or 'none'}")
+    print(f"targets with open findings: {open_findings or 'none'}")
     return 1 if open_findings else 0
 
 

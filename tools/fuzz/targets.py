@@ -82,7 +82,9 @@ def _cert_table(entries: list[tuple[bytes, bytes]]) -> bytes:
     offset = (len(entries) + 1) * 24
     blobs = b""
     for guid, blob in entries:
-        header += guid + (offset + len(blobs)).to_bytes(4, "little") + len(blob).to_bytes(4, "little")
+        header += (
+            guid + (offset + len(blobs)).to_bytes(4, "little") + len(blob).to_bytes(4, "little")
+        )
         blobs += blob
     return bytes(header) + bytes(24) + blobs
 
@@ -298,9 +300,9 @@ def _bhttp(data: bytes) -> None:
 
 
 def _bhttp_incremental(data: bytes) -> None:
-    """The incremental decoder, fed in pieces of the size the last byte gives."""
+    """The incremental decoder, fed in pieces of 1, 17, 33 … 497 bytes (the last byte picks)."""
     decoder = bhttp.Decoder("request" if data[:1] in (b"\x00", b"\x02") else "response")
-    step = (data[-1] if data else 0) + 1
+    step = (data[-1] % 32 if data else 0) * 16 + 1
     for at in range(0, len(data), step):
         decoder.feed(data[at : at + step])
     decoder.finish()
@@ -384,7 +386,7 @@ def _ohttp(data: bytes) -> None:
 
 
 def _ohttp_seeds() -> list[bytes]:
-    sender, request, opener, whole = _ohttp_session()
+    _, request, _, whole = _ohttp_session()
     # a valid chunked response for the session: built with the gateway's half
     chunked = ohttp.Gateway([_gateway_key()]).chunked_request()
     chunked.feed(request)
@@ -515,7 +517,11 @@ TARGETS: dict[str, Target] = {
         Target(
             "keyconfig",
             "RFC 9458 key configurations and lists; EHBP key bodies",
-            (keyconfig.parse_key_config, keyconfig.parse_key_config_list, ehbp.parse_key_config_body),
+            (
+                keyconfig.parse_key_config,
+                keyconfig.parse_key_config_list,
+                ehbp.parse_key_config_body,
+            ),
             _keyconfig_seeds,
             2048,
         ),

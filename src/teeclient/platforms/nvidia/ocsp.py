@@ -32,7 +32,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from teeclient._der import read_tlv
 from teeclient._time import iso
-from teeclient._x509 import SignatureMemo, check_validity, common_name, der, verify_issued_by
+from teeclient._x509 import (
+    MALFORMED,
+    SignatureMemo,
+    check_validity,
+    common_name,
+    der,
+    names_parsed,
+    verify_issued_by,
+)
 from teeclient.errors import (
     ChainError,
     ChainExpiredError,
@@ -215,8 +223,10 @@ def load_response(data: bytes, *, source: str, request: bytes | None = None) -> 
     try:
         list(parsed.responses)
         parsed.extensions  # noqa: B018 - force decoding; malformed extensions fail here
-        parsed.certificates  # noqa: B018
-    except ValueError as exc:
+        parsed.responder_name  # noqa: B018
+        for embedded in parsed.certificates:
+            names_parsed(embedded)  # lazily decoded names fail here, not mid-verification
+    except MALFORMED as exc:
         raise OcspMalformedError(
             f"invalid OCSP response: {exc}", platform=PLATFORM, field=source
         ) from exc
