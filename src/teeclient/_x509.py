@@ -77,6 +77,17 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
 MALFORMED: tuple[type[Exception], ...] = (ValueError, TypeError, x509.InvalidVersion)
 
 
+def crl_parsed(crl: x509.CertificateRevocationList) -> x509.CertificateRevocationList:
+    """Return ``crl`` after decoding its issuer name and extensions (lazily decoded otherwise).
+
+    Raises:
+        ValueError, TypeError: malformed content (callers convert ``MALFORMED``).
+    """
+    crl.issuer  # noqa: B018
+    crl.extensions  # noqa: B018
+    return crl
+
+
 def names_parsed(cert: x509.Certificate) -> x509.Certificate:
     """Return ``cert`` after decoding its names (see ``_names_parsed``).
 
