@@ -370,6 +370,31 @@ class CrlStatus:
     revoked_serials: int
 
 
+def require_der_crl_signature(
+    crl: x509.CertificateRevocationList, *, role: str, platform: str
+) -> None:
+    """Require the CRL's signatureValue BIT STRING to declare no unused bits (DER).
+
+    cryptography ignores the count (as for certificates, see ``verify_issued_by``), so a
+    CRL with that octet changed would verify although its bytes are not the signed ones.
+
+    Raises:
+        CollateralSignatureError: unused bits declared.
+    """
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    encoded = crl.public_bytes(Encoding.DER)
+    unused = encoded[-len(crl.signature) - 1]
+    if unused != 0:
+        raise CollateralSignatureError(
+            f"{role} signature BIT STRING declares unused bits",
+            platform=platform,
+            field=f"{role}.signature",
+            expected="0 unused bits",
+            actual=f"{unused} unused bits",
+        )
+
+
 def verify_crl(
     crl: x509.CertificateRevocationList,
     issuer: x509.Certificate,
@@ -392,6 +417,7 @@ def verify_crl(
             expected=issuer.subject.rfc4514_string(),
             actual=crl.issuer.rfc4514_string(),
         )
+    require_der_crl_signature(crl, role=role, platform=platform)
     try:
         valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
     except (TypeError, ValueError, UnsupportedAlgorithm) as exc:

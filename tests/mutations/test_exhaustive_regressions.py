@@ -39,3 +39,33 @@ def test_crl_with_an_invalid_version_is_typed(version: int) -> None:
             collateral=CollateralSet.of(items),
         )
     assert info.value.code == "tdx.collateral_malformed"
+
+
+@pytest.mark.parametrize(
+    ("folder", "quote_name"),
+    [("collateral-2023-06-gtg", "v4-spr-50806f-gtg"), ("collateral-2026-01-tinfoil", V5)],
+)
+def test_crl_signature_bit_string_unused_bits_is_rejected(folder: str, quote_name: str) -> None:
+    """The PCK CRL's signatureValue BIT STRING unused-bits octet (03 LL 00): cryptography
+    ignores it, so a CRL whose bytes differ from the signed ones verified."""
+    path = (TDX / folder / "pck_crl_platform.der").resolve()
+    data = bytearray(path.read_bytes())
+    from cryptography import x509
+
+    signature = x509.load_der_x509_crl(bytes(data)).signature
+    at = len(data) - len(signature) - 1
+    assert data[at - 2] == 0x03
+    assert data[at] == 0
+    data[at] ^= 0x01
+    items = [
+        CollateralItem(data=bytes(data) if p == path else p.read_bytes(), source=str(p))
+        for p in collateral_paths(quote_name)
+    ]
+    with pytest.raises(TeeclientError) as info:
+        verify(
+            quote(quote_name),
+            trust=vendor_trust(),
+            now=suggested_now(quote_name),
+            collateral=CollateralSet.of(items),
+        )
+    assert info.value.code == "collateral.signature_invalid"
