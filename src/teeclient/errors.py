@@ -54,6 +54,7 @@ __all__ = [
     "DeviceExtraError",
     "DeviceMissingError",
     "DeviceOrderError",
+    "DevicesNotBoundError",
     "DocumentError",
     "EndorsementError",
     "EvidenceError",
@@ -70,6 +71,7 @@ __all__ = [
     "NitroSignatureError",
     "NitroUnsupportedAlgorithmError",
     "NonceMismatchError",
+    "NonceMissingError",
     "NonceReusedError",
     "NrasClaimsError",
     "NrasKeyError",
@@ -126,6 +128,7 @@ __all__ = [
     "TdxTcbInfoMismatchError",
     "TeeclientError",
     "TransportError",
+    "TrustFileError",
     "UnauthenticatedResponseError",
     "UnsupportedDocumentError",
     "UnsupportedFormatError",
@@ -218,6 +221,12 @@ class ConfigError(TeeclientError):
     """A configuration value (policy, trust store, settings) is invalid."""
 
     code = "config.invalid"
+
+
+class TrustFileError(ConfigError):
+    """A trust file (teeclient.trust/v1) is unreadable, malformed or names an unknown anchor."""
+
+    code = "config.trust_file"
 
 
 class PolicyError(ConfigError):
@@ -513,6 +522,13 @@ class DeviceExtraError(BindingError):
     code = "binding.device_extra"
 
 
+class DevicesNotBoundError(BindingError):
+    """The served device evidence is not the evidence the CPU report endorses (Tinfoil v3
+    ``device_evidence_hash``)."""
+
+    code = "binding.devices_not_bound"
+
+
 class DeviceOrderError(BindingError):
     """The document's devices are the bound ones, but in another order."""
 
@@ -553,6 +569,12 @@ class UnsupportedDocumentError(UnsupportedFormatError):
     """An attestation document of another format or version."""
 
     code = "document.unsupported"
+
+
+class NonceMissingError(FreshnessError):
+    """A document that must answer the client's nonce carries none (static evidence)."""
+
+    code = "freshness.nonce_missing"
 
 
 class NitroNonceMismatchError(FreshnessError):
