@@ -332,6 +332,9 @@ def _verify_cpu(
     fetcher obtains; returns the claims, every collateral item, and what was fetched."""
     supplied = as_collateral_set(collateral)
     cpu_set = CollateralSet((*carried, *supplied.items))
+    device_only = tuple(i for i in cpu_set.items if _is_device_collateral(i))
+    if device_only:
+        cpu_set = CollateralSet(tuple(i for i in cpu_set.items if i not in device_only))
     gathered = Gathered(items=(), unavailable=())
     if fetcher is not None:
         gathered = collect_collateral(
@@ -342,16 +345,32 @@ def _verify_cpu(
             product=product,
             settings=settings,
         )
-    everything = CollateralSet(cpu_set.items + gathered.items)
     claims = verify_evidence(
         platform,
         evidence,
-        collateral=everything,
+        collateral=CollateralSet(cpu_set.items + gathered.items),
         trust=trust,
         now=now,
         options=VerifyOptions(product=product, nonce=nitro_nonce if platform == "nitro" else None),
     )
+    everything = CollateralSet(cpu_set.items + device_only + gathered.items)
     return claims, everything, gathered
+
+
+def _is_device_collateral(item: CollateralItem) -> bool:
+    """NVIDIA collateral (RIMs, OCSP answers, JWKS, device evidence): for the devices only, so
+    a CPU verifier that reads every item it is given (TDX) never sees it."""
+    from teeclient.platforms.nvidia import ocsp, rim
+    from teeclient.platforms.nvidia.evidence import looks_like_nvidia
+
+    data = item.data
+    if b"-----BEGIN" in data[:64]:
+        return False
+    if rim.looks_like_rim(data) or looks_like_nvidia(data):
+        return True
+    if data.lstrip()[:1] == b"{":
+        return b'"keys"' in data and b'"kty"' in data
+    return data[:1] == b"\x30" and ocsp.looks_like_ocsp(data)
 
 
 def verify_document(
