@@ -27,7 +27,7 @@ import enum
 import hashlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -616,7 +616,8 @@ class MockHardware:
         debug = Fault.DEBUG in faults
         flip = hashlib.sha384(b"another image").digest()
         if self.platform == "sev-snp":
-            assert self._m.snp_spec is not None and self._m.vek is not None
+            assert self._m.snp_spec is not None
+            assert self._m.vek is not None
             spec = self._m.snp_spec.replace(report_data=rd)
             if wrong:
                 spec = spec.replace(measurement=flip)
