@@ -259,7 +259,10 @@ class RunningEnclave:
         self.enclave = enclave
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name="teeclient-mock-enclave", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="teeclient-mock-enclave",
+            daemon=True,
         )
         self._thread.start()
 
