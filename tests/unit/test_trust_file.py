@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from teeclient.errors import TrustFileError
@@ -27,7 +28,8 @@ def pki() -> AmdPki:
 
 
 def _pem(which: str = "ark") -> str:
-    return getattr(pki(), which).public_bytes(Encoding.PEM).decode()
+    cert: x509.Certificate = getattr(pki(), which)
+    return cert.public_bytes(Encoding.PEM).decode()
 
 
 def _toml(**anchors: str) -> str:
