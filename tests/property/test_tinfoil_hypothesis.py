@@ -90,7 +90,7 @@ def test_v2_bodies_are_bounded_and_typed(body: bytes) -> None:
             parsed = parse_tinfoil_document(doc.encode())
         except DocumentError:
             continue
-        assert len(parsed.evidence) == 1184  # type: ignore[union-attr]
+        assert len(parsed.evidence) == 1184
 
 
 @settings(max_examples=300, deadline=None)
