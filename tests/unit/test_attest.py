@@ -333,4 +333,3 @@ measurement = "{MEASUREMENT.hex()}"
     assert statuses["binding.layout"] is CheckStatus.PASS
     assert statuses["binding.pin"] is CheckStatus.FAIL
     assert result.identity is None
-

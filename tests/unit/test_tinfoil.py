@@ -134,7 +134,9 @@ _V3_FAULTS = {
 @pytest.mark.parametrize("fault", list(_V3_FAULTS))
 def test_v3_faults(hw: MockHardware, fault: Fault) -> None:
     if fault is Fault.MISSING_GPU and not hw.spec.gpus:
-        pytest.skip("no GPU to drop")
+        with pytest.raises(ValueError, match="does not apply"):
+            hw.with_faults(fault)
+        return
     assert _code(lambda: _verify(_v3(hw.with_faults(fault)), hw)) == _V3_FAULTS[fault]
 
 
