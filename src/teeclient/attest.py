@@ -332,9 +332,10 @@ def _verify_cpu(
     fetcher obtains; returns the claims, every collateral item, and what was fetched."""
     supplied = as_collateral_set(collateral)
     cpu_set = CollateralSet((*carried, *supplied.items))
-    device_only = tuple(i for i in cpu_set.items if _is_device_collateral(i))
+    split = [(_is_device_collateral(i), i) for i in cpu_set.items]
+    device_only = tuple(i for device, i in split if device)
     if device_only:
-        cpu_set = CollateralSet(tuple(i for i in cpu_set.items if i not in device_only))
+        cpu_set = CollateralSet(tuple(i for device, i in split if not device))
     gathered = Gathered(items=(), unavailable=())
     if fetcher is not None:
         gathered = collect_collateral(
