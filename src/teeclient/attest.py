@@ -54,6 +54,7 @@ from teeclient.policy.checks import Recorder
 from teeclient.policy.checks.collateral import collateral_checks
 from teeclient.policy.model import Policy
 from teeclient.policy.result import Appraisal, Check, Claims
+from teeclient.tinfoil import WELL_KNOWN_PATH as TINFOIL_WELL_KNOWN_PATH
 from teeclient.tinfoil import (
     TinfoilV2Document,
     TinfoilV3Document,
@@ -86,7 +87,9 @@ __all__ = [
     "attestation_url",
     "fetch_attestation",
     "new_nonce",
+    "tinfoil_attestation_url",
     "verify_document",
+    "verify_tinfoil_document",
 ]
 
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -946,16 +949,46 @@ def attestation_url(endpoint: str, nonce: bytes) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, f"nonce={nonce.hex()}", ""))
 
 
-def fetch_attestation(endpoint: str, nonce: bytes, *, client: httpx.Client) -> bytes:
-    """GET the attestation document for ``nonce`` (bounded, no redirects).
+def tinfoil_attestation_url(endpoint: str, nonce: bytes | None) -> str:
+    """The Tinfoil document URL: v3 for ``nonce``, v2 (static) when ``nonce`` is None.
+
+    Raises:
+        UsageError: not an absolute http(s) URL.
+    """
+    url = attestation_url(endpoint, nonce or bytes(NONCE_SIZE))
+    parts = urlsplit(url)
+    path = parts.path.removesuffix(WELL_KNOWN_PATH) + TINFOIL_WELL_KNOWN_PATH
+    query = f"nonce={nonce.hex()}" if nonce is not None else ""
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def fetch_attestation(
+    endpoint: str, nonce: bytes | None, *, client: httpx.Client, layout: str = "teeclient-v1"
+) -> bytes:
+    """GET the attestation document for ``nonce`` (bounded, no redirects). ``layout``
+    ``tinfoil-v3`` or ``tinfoil-v2`` fetches ``/.well-known/tinfoil-attestation`` instead
+    (v2: without a nonce).
 
     Raises:
         TransportError: the request failed, was redirected, or the answer is not 200 or too
             large.
+        UsageError: an unknown layout, or no nonce for a layout that answers one.
     """
     import httpx
 
-    url = attestation_url(endpoint, nonce)
+    if layout == "tinfoil-v2":
+        url = tinfoil_attestation_url(endpoint, None)
+    elif nonce is None or layout not in ("teeclient-v1", "tinfoil-v3"):
+        raise UsageError(
+            "a nonce and a known layout are required",
+            field="layout",
+            expected="teeclient-v1, tinfoil-v3 (with a nonce) or tinfoil-v2",
+            actual=layout,
+        )
+    elif layout == "tinfoil-v3":
+        url = tinfoil_attestation_url(endpoint, nonce)
+    else:
+        url = attestation_url(endpoint, nonce)
     try:
         with client.stream(
             "GET", url, follow_redirects=False, headers={"accept": "application/json"}
