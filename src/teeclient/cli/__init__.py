@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -440,6 +442,35 @@ def _attach_examples() -> None:
 _attach_examples()
 
 
+def _leaf_command(name: str) -> typer.models.CommandInfo | None:
+    """The top-level command called ``name`` (not a group), or None."""
+    for info in app.registered_commands:
+        callback = info.callback
+        if callback is None:
+            continue
+        if (info.name or callback.__name__.replace("_", "-")) == name:
+            return info
+    return None
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    A top-level command (``verify``, ``fetch``, ``inspect``…) is dispatched to a one-command
+    app built from the same registration, so start-up does not build the click parameters of
+    every other command; usage and help read the same (``teeclient verify [OPTIONS] …``).
+    Completion requests and groups go through the full app.
+    """
+    argv = sys.argv[1:]
+    if argv and not any(k.startswith("_TEECLIENT_COMPLETE") for k in os.environ):
+        info = _leaf_command(argv[0])
+        if info is not None:
+            single = typer.Typer(
+                add_completion=False,
+                pretty_exceptions_enable=False,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+            single.registered_commands.append(info)
+            single(args=argv[1:], prog_name=f"teeclient {argv[0]}")
+            return
+    app(prog_name="teeclient")
