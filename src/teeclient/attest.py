@@ -377,6 +377,53 @@ def _is_device_collateral(item: CollateralItem) -> bool:
     return data[:1] == b"\x30" and ocsp.looks_like_ocsp(data)
 
 
+def _gather_devices(
+    entries: Sequence[tuple[bytes, bytes, str, str]],
+    nonce: bytes,
+    everything: CollateralSet,
+    gathered: Gathered,
+    policy: Policy,
+    fetcher: Fetcher,
+    settings: CollateralSettings | None,
+    endpoint: str,
+) -> tuple[CollateralSet, Gathered]:
+    """Plan and fetch what the devices need (RIMs, OCSP answers) beyond what is at hand."""
+    import base64
+    import json
+
+    from teeclient.platforms.nvidia.evidence import EVIDENCE_FORMAT
+
+    carrier = json.dumps(
+        {
+            "format": EVIDENCE_FORMAT,
+            "nonce": nonce.hex(),
+            "devices": [
+                {
+                    **({"kind": kind} if kind else {}),
+                    **({"arch": arch} if arch else {}),
+                    "evidence": base64.b64encode(report).decode(),
+                    "certificates": chain.decode("ascii", "replace"),
+                }
+                for report, chain, arch, kind in entries
+            ],
+        }
+    ).encode()
+    more = collect_collateral(
+        Evidence(data=carrier, source=endpoint or "document", platform="nvidia"),
+        supplied=everything,
+        fetcher=fetcher,
+        revocation=revocation_need(policy, "nvidia"),
+        settings=settings,
+    )
+    return (
+        CollateralSet(everything.items + more.items),
+        Gathered(
+            items=gathered.items + more.items,
+            unavailable=gathered.unavailable + more.unavailable,
+        ),
+    )
+
+
 def verify_document(
     document: bytes | AttestationDocument | TinfoilV2Document | TinfoilV3Document,
     *,
@@ -507,6 +554,11 @@ def verify_document(
     derived: bytes | None = None
     if doc.devices:
         derived = gpu_nonce(nonce, doc.keys)
+        if fetcher is not None:
+            entries = [(d.evidence, d.certificates, d.arch, d.kind) for d in doc.devices]
+            everything, gathered = _gather_devices(
+                entries, derived, everything, gathered, resolved, fetcher, settings, endpoint
+            )
         claims.append(_verify_devices(doc, derived, everything, store, now))
     # 6. Appraisal of every component, then the identity.
     checks = [
@@ -876,10 +928,17 @@ def verify_tinfoil_document(
     if isinstance(doc, TinfoilV3Document) and doc.devices:
         from teeclient.platforms.nvidia.verify import verify as verify_nvidia
 
-        claims.append(
-            verify_nvidia(
-                _tinfoil_devices(doc), trust=store, now=now, collateral=everything, nonce=doc.nonce
+        node = _tinfoil_devices(doc)
+        if fetcher is not None:
+            entries = [
+                (d.report, d.chain_pem or b"", (d.arch_hint or "").lower(), "")
+                for d in node.devices
+            ]
+            everything, gathered = _gather_devices(
+                entries, doc.nonce, everything, gathered, resolved, fetcher, settings, endpoint
             )
+        claims.append(
+            verify_nvidia(node, trust=store, now=now, collateral=everything, nonce=doc.nonce)
         )
         rec.verdict(
             "binding.gpu_nonce",

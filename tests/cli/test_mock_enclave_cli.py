@@ -72,6 +72,7 @@ def test_mock_enclave_serves_what_the_printed_files_accept(
             "intel_pcs",
             "nvidia_rim",
             "nvidia_ocsp",
+            "intel_root_crl",
         }
     finally:
         assert _stop(proc) == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ocsp
@@ -136,3 +137,35 @@ def test_unknown_paths_and_bad_nonces(mock_pkis: VendorPkis, connect: Connect) -
     assert get(client.url + "/.well-known/tinfoil-attestation").status_code == 404
     assert get(client.url + "/healthz").text == "ok\n"
     assert isinstance(get(well_known + "?nonce=" + "ab" * 32), httpx.Response)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        HardwareSpec(platform="tdx", gpus=1),
+        HardwareSpec(platform="sev-snp", gpus=1, embed_vek=False),
+        HardwareSpec(platform="nitro", gpus=8, switches=4),
+    ],
+    ids=["tdx-1gpu", "sev-snp-1gpu-no-vcek", "nitro-ppcie"],
+)
+def test_documents_without_collateral_are_completed_from_the_fake_vendors(
+    spec: HardwareSpec, mock_pkis: VendorPkis, connect: Connect
+) -> None:
+    """Nothing embedded: the planners (AMD KDS, Intel PCS, NVIDIA RIM service and OCSP) fetch
+    everything from the enclave's fake vendors, and the answers verify."""
+    import dataclasses
+
+    hw = MockHardware(dataclasses.replace(spec, embed_collateral=False), pkis=mock_pkis)
+    client = connect(hw)
+    identity = client.attest(hw)
+    assert len(identity.devices) == spec.gpus + spec.switches
+    paths = [p for _, p in client.enclave.requests]
+    assert any(p.startswith("/vendors/nvidia-rim/v1/rim/") for p in paths)
+    assert "/vendors/nvidia-ocsp/" in paths
+    if spec.platform == "tdx":
+        assert "/vendors/intel-pcs/tdx/certification/v4/tcb" in paths
+    # A GPU the OCSP responder says is revoked is caught through the fetched answers (Nitro).
+    if spec.platform == "nitro":
+        revoked = connect(hw.with_faults(Fault.REVOKED))
+        got = outcome(lambda: revoked.attest(hw))
+        assert "nvidia_gpu.ocsp.device_chain" in got

@@ -109,6 +109,7 @@ def run(args: MockArgs, *, stop: threading.Event | None = None) -> int:
                     ("ocsp", "nvidia_ocsp"),
                 )
             )
+            + f"\n             TEECLIENT_INTEL_ROOT_CRL_URL={settings.base_url('intel_root_crl')}"
             + "\nserving until interrupted (Ctrl-C)\n"
         )
     sys.stdout.flush()

@@ -51,7 +51,7 @@ from teeclient.testing._wsgi import (
 )
 from teeclient.testing.hardware import MockHardware
 from teeclient.testing.model import MockModel
-from teeclient.testing.vendors import VENDOR_PREFIXES, VendorServices
+from teeclient.testing.vendors import VENDOR_PREFIXES, VENDOR_URLS, VendorServices
 from teeclient.tinfoil import WELL_KNOWN_PATH as TINFOIL_PATH
 from teeclient.trust import TrustStore
 
@@ -224,7 +224,7 @@ class MockEnclave:
     ) -> CollateralSettings:
         """``settings`` with every collateral service pointed at this enclave's fake vendors."""
         out = settings if settings is not None else CollateralSettings(use_cache=False)
-        for service, prefix in VENDOR_PREFIXES.items():
+        for service, prefix in {**VENDOR_PREFIXES, **VENDOR_URLS}.items():
             out = out.with_base_url(service, base_url.rstrip("/") + prefix)
         return out
 

@@ -7,7 +7,8 @@ each service's base URL there (``VENDOR_PREFIXES``):
   TCB), ``GET /{vcek,vlek}/v1/<Product>/crl`` (DER CRL), ``…/cert_chain`` (PEM ASK/ASVK + ARK);
 * ``intel-pcs``: ``GET /tdx/certification/v4/tcb?fmspc=…``, ``/tdx/certification/v4/qe/identity``
   and ``/sgx/certification/v4/pckcrl?ca=platform&encoding=der`` with their issuer-chain headers,
-  and ``/IntelSGXRootCA.der`` (the root CA CRL's path on certificates.trustedservices.intel.com);
+  and ``/IntelSGXRootCA.der`` (the root CA CRL's path on certificates.trustedservices.intel.com;
+  ``VENDOR_URLS`` points the ``intel_root_crl`` setting, a full URL, there);
 * ``nvidia-rim``: ``GET /v1/rim/<id>`` (the service's JSON), ``GET /v1/rim/ids``;
 * ``nvidia-ocsp``: ``POST /`` with an ``application/ocsp-request`` (answers signed by the
   delegated responder, echoing the request nonce).
@@ -34,7 +35,7 @@ from teeclient.testing._wsgi import (
 )
 from teeclient.testing.hardware import MockHardware
 
-__all__ = ["VENDOR_PREFIXES", "VendorServices"]
+__all__ = ["VENDOR_PREFIXES", "VENDOR_URLS", "VendorServices"]
 
 #: collateral service (``CollateralSettings`` name) → path prefix on the mock enclave
 VENDOR_PREFIXES = {
@@ -43,6 +44,10 @@ VENDOR_PREFIXES = {
     "nvidia_rim": "/vendors/nvidia-rim",
     "nvidia_ocsp": "/vendors/nvidia-ocsp",
 }
+
+
+#: collateral settings that are full URLs rather than bases → their path on the mock enclave
+VENDOR_URLS = {"intel_root_crl": "/vendors/intel-pcs/IntelSGXRootCA.der"}
 
 
 def _not_found(start_response: StartResponse, what: str) -> list[bytes]:
