@@ -54,6 +54,7 @@ __all__ = [
     "DeviceExtraError",
     "DeviceMissingError",
     "DeviceOrderError",
+    "DevicesNotBoundError",
     "DocumentError",
     "EndorsementError",
     "EvidenceError",
@@ -71,6 +72,7 @@ __all__ = [
     "NitroSignatureError",
     "NitroUnsupportedAlgorithmError",
     "NonceMismatchError",
+    "NonceMissingError",
     "NonceReusedError",
     "NrasClaimsError",
     "NrasKeyError",
@@ -133,6 +135,7 @@ __all__ = [
     "TokenProfileError",
     "TokenSignatureError",
     "TransportError",
+    "TrustFileError",
     "TrustLogError",
     "UnauthenticatedResponseError",
     "UnsupportedDocumentError",
@@ -226,6 +229,12 @@ class ConfigError(TeeclientError):
     """A configuration value (policy, trust store, settings) is invalid."""
 
     code = "config.invalid"
+
+
+class TrustFileError(ConfigError):
+    """A trust file (teeclient.trust/v1) is unreadable, malformed or names an unknown anchor."""
+
+    code = "config.trust_file"
 
 
 class PolicyError(ConfigError):
@@ -521,6 +530,13 @@ class DeviceExtraError(BindingError):
     code = "binding.device_extra"
 
 
+class DevicesNotBoundError(BindingError):
+    """The served device evidence is not the evidence the CPU report endorses (Tinfoil v3
+    ``device_evidence_hash``)."""
+
+    code = "binding.devices_not_bound"
+
+
 class DeviceOrderError(BindingError):
     """The document's devices are the bound ones, but in another order."""
 
@@ -561,6 +577,12 @@ class UnsupportedDocumentError(UnsupportedFormatError):
     """An attestation document of another format or version."""
 
     code = "document.unsupported"
+
+
+class NonceMissingError(FreshnessError):
+    """A document that must answer the client's nonce carries none (static evidence)."""
+
+    code = "freshness.nonce_missing"
 
 
 class NitroNonceMismatchError(FreshnessError):

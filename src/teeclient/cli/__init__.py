@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -49,7 +51,8 @@ def verify(
         typer.Argument(
             help="Evidence file: SEV-SNP report (raw, extended or Azure HCL), TDX quote (v4/v5), "
             "AWS Nitro attestation document (COSE_Sign1), NVIDIA GPU/NVSwitch evidence (SPDM "
-            "report, nvattest/NRAS JSON, detached EAT), or a bundle."
+            "report, nvattest/NRAS JSON, detached EAT), a teeclient or Tinfoil (v2/v3) "
+            "attestation document, or a bundle."
         ),
     ],
     collateral: Annotated[
@@ -80,7 +83,17 @@ def verify(
         str | None,
         typer.Option(
             help="The challenge sent with the request, hex; the evidence must echo it "
-            "(AWS Nitro: the document's nonce; NVIDIA: the 32-byte SPDM nonce)."
+            "(AWS Nitro: the document's nonce; NVIDIA: the 32-byte SPDM nonce; teeclient and "
+            "Tinfoil v3 attestation documents: the 32-byte nonce they answer)."
+        ),
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trust",
+            help="Trust file (teeclient.trust/v1, TOML or JSON) whose roots are added to the "
+            "shipped vendor roots, e.g. the one `teeclient mock-enclave` prints. Repeatable. "
+            "Nothing else adds roots.",
         ),
     ] = None,
     json_output: Annotated[
@@ -161,6 +174,7 @@ def verify(
                 rim_url=rim_url,
                 ocsp_url=ocsp_url,
                 nonce=nonce,
+                trust=trust,
                 explain=explain,
                 ear_key=ear,
                 ear_out=ear_out,
@@ -313,6 +327,58 @@ def policy_show(
     raise typer.Exit(show(name))
 
 
+@app.command("mock-enclave")
+def mock_enclave(
+    platform: Annotated[str, typer.Option(help="CPU platform: sev-snp, tdx or nitro.")] = "sev-snp",
+    product: Annotated[str, typer.Option(help="SEV-SNP product: milan, genoa, turin.")] = "genoa",
+    signing_key: Annotated[
+        str, typer.Option("--signing-key", help="SEV-SNP endorsement key: vcek or vlek.")
+    ] = "vcek",
+    gpus: Annotated[int, typer.Option(help="Number of NVIDIA GPUs (0..8).")] = 0,
+    arch: Annotated[str, typer.Option(help="GPU architecture: hopper or blackwell.")] = "hopper",
+    switches: Annotated[
+        int, typer.Option(help="NVSwitches: 0, or 4 with 8 Hopper GPUs (PPCIE).")
+    ] = 0,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 0,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="Switch on a fault (repeatable): wrong_measurement, unbound_key, "
+            "stale_evidence, replayed_nonce, debug, revoked (revoked_vcek), missing_gpu, "
+            "extra_gpu.",
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", help="Where to write trust.toml and policy.toml."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+) -> None:
+    """Run a mock enclave (test hardware, fake vendors, a small model) and print its URL,
+    the trust file and the matching policy a client needs. For tests and demos only."""
+    from teeclient.cli.mock import MockArgs, run
+
+    raise typer.Exit(
+        run(
+            MockArgs(
+                platform=platform,
+                product=product,
+                signing_key=signing_key,
+                gpus=gpus,
+                arch=arch,
+                switches=switches,
+                host=host,
+                port=port,
+                faults=fault or [],
+                output_dir=output_dir,
+                json_output=json_output,
+            )
+        )
+    )
+
+
 @policy_app.command("test")
 def policy_test(
     policy: Annotated[Path, typer.Argument(help="Policy file under test (TOML).")],
@@ -440,6 +506,35 @@ def _attach_examples() -> None:
 _attach_examples()
 
 
+def _leaf_command(name: str) -> typer.models.CommandInfo | None:
+    """The top-level command called ``name`` (not a group), or None."""
+    for info in app.registered_commands:
+        callback = info.callback
+        if callback is None:
+            continue
+        if (info.name or callback.__name__.replace("_", "-")) == name:
+            return info
+    return None
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    A top-level command (``verify``, ``fetch``, ``inspect``…) is dispatched to a one-command
+    app built from the same registration, so start-up does not build the click parameters of
+    every other command; usage and help read the same (``teeclient verify [OPTIONS] …``).
+    Completion requests and groups go through the full app.
+    """
+    argv = sys.argv[1:]
+    if argv and not any(k.startswith("_TEECLIENT_COMPLETE") for k in os.environ):
+        info = _leaf_command(argv[0])
+        if info is not None:
+            single = typer.Typer(
+                add_completion=False,
+                pretty_exceptions_enable=False,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+            single.registered_commands.append(info)
+            single(args=argv[1:], prog_name=f"teeclient {argv[0]}")
+            return
+    app(prog_name="teeclient")
