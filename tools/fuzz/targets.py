@@ -33,6 +33,8 @@ from teeclient.platforms.tdx import pcs
 from teeclient.policy.load import parse_policy
 from teeclient.protocol import bhttp, ehbp, keyconfig, ohttp
 from teeclient.protocol.hpke import AeadId, KdfId, KemId, PrivateKey, Suite
+from teeclient.tinfoil import parse_tinfoil_document
+from teeclient.trust.file import parse_trust_file
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "fixtures" / "real"
@@ -271,6 +273,29 @@ def _policy_seeds() -> list[bytes]:
     ]
 
 
+def _tinfoil(data: bytes) -> None:
+    parse_tinfoil_document(data)
+
+
+def _tinfoil_seeds() -> list[bytes]:
+    return _files("tinfoil/*/*.json")
+
+
+def _trust_file(data: bytes) -> None:
+    parse_trust_file(data, path="fuzz")
+
+
+def _trust_file_seeds() -> list[bytes]:
+    from teeclient.trust import TrustStore
+    from teeclient.trust.file import dump_trust_file
+
+    anchors = {a.name: a.certificates for a in list(TrustStore.vendor())[:3]}
+    return [
+        dump_trust_file(anchors, source="fuzz seed").encode(),
+        dump_trust_file(anchors, source="fuzz seed", as_json=True).encode(),
+    ]
+
+
 # --- protocol: key configurations, Binary HTTP, OHTTP, EHBP ----------------------------------
 
 _SUITE = Suite(kem=KemId.DHKEM_X25519_HKDF_SHA256, kdf=KdfId.HKDF_SHA256, aead=AeadId.AES_128_GCM)
@@ -491,6 +516,20 @@ TARGETS: dict[str, Target] = {
             "teeclient.bundle/v1 JSON",
             (_bundle,),
             _bundle_seeds,
+            32768,
+        ),
+        Target(
+            "tinfoil_document",
+            "Tinfoil v2/v3 attestation documents",
+            (_tinfoil,),
+            _tinfoil_seeds,
+            32768,
+        ),
+        Target(
+            "trust_file",
+            "teeclient.trust/v1 trust files (TOML and JSON)",
+            (_trust_file,),
+            _trust_file_seeds,
             32768,
         ),
         Target(
