@@ -11,9 +11,12 @@ from teeclient import errors
 
 PINNED = [
     "Appraisal",
+    "AsyncClient",
     "AttestationRejected",
+    "Client",
     "CollateralError",
     "ConfigError",
+    "EnclaveIdentity",
     "EvidenceError",
     "Policy",
     "TeeclientError",

@@ -22,7 +22,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, cast
 
 import httpx
 
@@ -148,7 +148,7 @@ class _Handler(socketserver.BaseRequestHandler):
     def _serve(self, conn: socket.socket) -> None:
         owner = self.server.owner
         rfile = _Tee(conn.makefile("rb"), self.record)
-        wfile = conn.makefile("wb", buffering=0)
+        wfile = cast(IO[bytes], conn.makefile("wb", buffering=0))
         scheme = "https" if owner.ssl_context is not None else "http"
         while True:
             line = rfile.readline(_MAX_LINE)
