@@ -33,6 +33,7 @@ from teeclient.identity import EnclaveIdentity
 from teeclient.protocol.hpke import Suite
 from teeclient.protocol.keyconfig import DEFAULT_PREFERENCES
 from teeclient.transport import AsyncAttestedTransport, AttestedTransport, Profile, TlsPins
+from teeclient.transport.tls import tls_context
 
 if TYPE_CHECKING:
     import openai
@@ -224,7 +225,7 @@ class Client:
             if self._attestation_client is None:
                 inner = self._attestation_inner or self._inner
                 if inner is None:
-                    inner = httpx.HTTPTransport(verify=self._config.verify)
+                    inner = httpx.HTTPTransport(verify=tls_context(self._config.verify))
                 self._attestation_client = httpx.Client(
                     transport=inner,
                     timeout=ATTESTATION_TIMEOUT,
@@ -401,7 +402,7 @@ class AsyncClient:
         if self._attestation_client is None:
             inner = self._attestation_inner or self._inner
             if inner is None:
-                inner = httpx.AsyncHTTPTransport(verify=self._config.verify)
+                inner = httpx.AsyncHTTPTransport(verify=tls_context(self._config.verify))
             self._attestation_client = httpx.AsyncClient(
                 transport=inner,
                 timeout=ATTESTATION_TIMEOUT,

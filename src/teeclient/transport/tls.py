@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from teeclient.errors import TlsPinMismatchError
 
-__all__ = ["TlsPins", "spki_sha256"]
+__all__ = ["TlsPins", "spki_sha256", "tls_context"]
 
 _UNSET: Any = object()
 
@@ -120,22 +120,37 @@ class TlsPins:
             )
 
     def ssl_context(self, verify: ssl.SSLContext | str | bool = True) -> ssl.SSLContext:
-        """An SSL context that also enforces this pin during every handshake.
+        """A new SSL context that also enforces this pin during every handshake.
 
-        ``verify`` is httpx's: True (system/certifi roots), a CA bundle path, False (no WebPKI
-        check: the pin alone authenticates the server), or a context to extend (modified in
-        place).
+        ``verify``: True (the certifi roots, as httpx), a CA bundle path, False (no WebPKI
+        check: the pin alone authenticates the server), or a context whose CA certificates,
+        host-name and verify-mode settings are copied (the given context is not modified).
         """
-        if isinstance(verify, ssl.SSLContext):
-            context = verify
-        else:
-            import httpx
-
-            context = httpx.create_ssl_context(verify=verify)
+        context = tls_context(verify)
         context.sslsocket_class = _PinnedSSLSocket
         context.sslobject_class = _PinnedSSLObject
         context.teeclient_pins = self  # type: ignore[attr-defined]
         return context
+
+
+def tls_context(verify: ssl.SSLContext | str | bool = True) -> ssl.SSLContext:
+    """A fresh client SSL context for ``verify`` (see ``TlsPins.ssl_context``)."""
+    if isinstance(verify, ssl.SSLContext):
+        context = ssl.create_default_context()
+        cadata = verify.get_ca_certs(binary_form=True)
+        if cadata:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            for der in cadata:
+                context.load_verify_locations(cadata=der)
+        context.check_hostname = verify.check_hostname
+        context.verify_mode = verify.verify_mode
+        context.minimum_version = verify.minimum_version
+        return context
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    import httpx
+
+    return httpx.create_ssl_context(verify=verify)
 
 
 def _pins_of(context: ssl.SSLContext) -> TlsPins:
