@@ -106,5 +106,11 @@ def main() -> int:
     return 0
 
 
+def ratios(results: list[Result]) -> dict[str, float]:
+    """For benchmarks/run.py: teeclient / dcap-qvl on the same quote, when measured."""
+    value = ratio(results)
+    return {} if value is None else {"tdx: teeclient / dcap-qvl": value}
+
+
 if __name__ == "__main__":
     sys.exit(main())

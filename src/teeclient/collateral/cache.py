@@ -15,7 +15,6 @@ service fails, marking it ``origin="cache-stale"`` so the appraisal can warn.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -311,11 +310,13 @@ class AsyncCachingFetcher:
         self.default_ttl = default_ttl
         self.stale_grace = stale_grace
         self.validator = validator
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, Any] = {}
 
     async def fetch(self, request: CollateralRequest) -> CollateralItem:
         """See CachingFetcher.fetch."""
-        lock = self._locks.setdefault(request.key, asyncio.Lock())
+        import asyncio
+
+        lock: asyncio.Lock = self._locks.setdefault(request.key, asyncio.Lock())
         async with lock:
             now = self.clock()
             entry = self.cache.get(request.key)

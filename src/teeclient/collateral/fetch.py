@@ -9,7 +9,6 @@ items from a bundle; ``OfflineFetcher`` refuses everything.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import random
@@ -18,9 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from teeclient._time import utc_now
 from teeclient.collateral.items import CollateralItem, CollateralRequest
@@ -30,6 +27,9 @@ from teeclient.errors import (
     CollateralMissingError,
     CollateralNotFoundError,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "AsyncFetcher",
@@ -164,6 +164,8 @@ class _RetryFlow:
 
     def timeout(self) -> httpx.Timeout:
         """Per-attempt timeouts, never beyond the deadline."""
+        import httpx
+
         left = max(0.05, self.remaining())
         s = self.settings
         return httpx.Timeout(
@@ -190,6 +192,8 @@ class _RetryFlow:
             )
         if outcome.error is not None:
             self.last = f"{type(outcome.error).__name__}: {outcome.error}"
+            import httpx
+
             retryable = isinstance(outcome.error, httpx.TimeoutException | httpx.TransportError)
             wait_hint = None
         else:
@@ -275,6 +279,8 @@ class HttpFetcher:
         self._clock, self._sleep, self._monotonic, self._rng = clock, sleep, monotonic, rng
 
     def _http(self) -> httpx.Client:
+        import httpx
+
         if self._client is None:
             self._client = httpx.Client(follow_redirects=False, trust_env=False)
         return self._client
@@ -292,6 +298,8 @@ class HttpFetcher:
         self.close()
 
     def _once(self, request: CollateralRequest, flow: _RetryFlow) -> _Outcome:
+        import httpx
+
         try:
             with self._http().stream(
                 request.method,
@@ -359,6 +367,8 @@ class AsyncHttpFetcher:
         self._clock, self._monotonic, self._rng = clock, monotonic, rng
 
     def _http(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._client is None:
             self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         return self._client
@@ -370,6 +380,8 @@ class AsyncHttpFetcher:
             self._client = None
 
     async def _once(self, request: CollateralRequest, flow: _RetryFlow) -> _Outcome:
+        import httpx
+
         try:
             async with self._http().stream(
                 request.method,
@@ -413,4 +425,6 @@ class AsyncHttpFetcher:
             if isinstance(decision, CollateralItem):
                 return decision
             log.info("retrying %s in %.2fs after %s", request.url, decision, flow.last)
+            import asyncio
+
             await asyncio.sleep(decision)

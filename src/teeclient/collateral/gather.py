@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,6 +85,8 @@ async def gather_async(requests: Sequence[CollateralRequest], fetcher: AsyncFetc
             return await fetcher.fetch(request)
         except CollateralError as exc:
             return exc
+
+    import asyncio
 
     results = await asyncio.gather(*(one(r) for r in requests))
     items: list[CollateralItem] = []

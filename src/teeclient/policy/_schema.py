@@ -12,7 +12,6 @@ import difflib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -72,6 +71,8 @@ def _type_name(value: object) -> str:
 class FieldType(ABC):
     """How one policy value is converted from TOML and described in JSON Schema."""
 
+    __slots__ = ()
+
     @abstractmethod
     def convert(self, value: object, path: KeyPath) -> Any:
         """Convert a TOML value, raising PolicyTypeError / PolicyValueError."""
@@ -101,9 +102,10 @@ class FieldType(ABC):
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Boolean(FieldType):
     """true or false."""
+
+    __slots__ = ()
 
     def convert(self, value: object, path: KeyPath) -> bool:
         if not isinstance(value, bool):
@@ -114,12 +116,14 @@ class Boolean(FieldType):
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True, slots=True)
 class Integer(FieldType):
     """An integer in [minimum, maximum]."""
 
-    minimum: int = 0
-    maximum: int = 2**32 - 1
+    __slots__ = ("maximum", "minimum")
+
+    def __init__(self, minimum: int = 0, maximum: int = 2**32 - 1) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
 
     def convert(self, value: object, path: KeyPath) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -132,9 +136,10 @@ class Integer(FieldType):
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
 
-@dataclass(frozen=True, slots=True)
 class U64(FieldType):
     """A 64-bit unsigned value: an integer or a ``0x…`` hex string."""
+
+    __slots__ = ()
 
     def convert(self, value: object, path: KeyPath) -> int:
         if isinstance(value, str) and re.fullmatch(r"0[xX][0-9a-fA-F]{1,16}", value):
@@ -156,12 +161,14 @@ class U64(FieldType):
         }
 
 
-@dataclass(frozen=True, slots=True)
 class IntChoices(FieldType):
     """An integer or a list of integers (allow-list) → sorted tuple."""
 
-    minimum: int = 0
-    maximum: int = 2**32 - 1
+    __slots__ = ("maximum", "minimum")
+
+    def __init__(self, minimum: int = 0, maximum: int = 2**32 - 1) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
 
     def convert(self, value: object, path: KeyPath) -> tuple[int, ...]:
         one = Integer(self.minimum, self.maximum)
@@ -174,13 +181,17 @@ class IntChoices(FieldType):
         return {"oneOf": [item, {"type": "array", "items": item, "uniqueItems": True}]}
 
 
-@dataclass(frozen=True, slots=True)
 class Text(FieldType):
     """A string, optionally one of ``choices`` or matching ``pattern``."""
 
-    choices: tuple[str, ...] = ()
-    pattern: str | None = None
-    max_length: int = 200
+    __slots__ = ("choices", "max_length", "pattern")
+
+    def __init__(
+        self, choices: tuple[str, ...] = (), pattern: str | None = None, max_length: int = 200
+    ) -> None:
+        self.choices = choices
+        self.pattern = pattern
+        self.max_length = max_length
 
     def convert(self, value: object, path: KeyPath) -> str:
         if not isinstance(value, str):
@@ -202,7 +213,6 @@ class Text(FieldType):
         return out
 
 
-@dataclass(frozen=True, slots=True)
 class HexValues(FieldType):
     """Hex of exactly ``size`` bytes: one value (exact) or a list (allow-list) → tuple.
 
@@ -210,7 +220,10 @@ class HexValues(FieldType):
     that reads it then rejects everything (an empty allow-list never accepts).
     """
 
-    size: int
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
 
     def _one(self, value: object, path: KeyPath) -> str:
         if not isinstance(value, str):
@@ -235,11 +248,13 @@ class HexValues(FieldType):
         return {"oneOf": [item, {"type": "array", "items": item}]}
 
 
-@dataclass(frozen=True, slots=True)
 class FlagSet(FieldType):
     """A list of names, each one of ``choices`` → frozenset."""
 
-    choices: tuple[str, ...]
+    __slots__ = ("choices",)
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
 
     def convert(self, value: object, path: KeyPath) -> frozenset[str]:
         if not isinstance(value, list):
@@ -257,12 +272,14 @@ class FlagSet(FieldType):
         return {"type": "array", "items": {"enum": list(self.choices)}, "uniqueItems": True}
 
 
-@dataclass(frozen=True, slots=True)
 class Version(FieldType):
     """A dotted numeric version with ``min_parts``..``max_parts`` parts → tuple of ints."""
 
-    min_parts: int = 2
-    max_parts: int = 3
+    __slots__ = ("max_parts", "min_parts")
+
+    def __init__(self, min_parts: int = 2, max_parts: int = 3) -> None:
+        self.min_parts = min_parts
+        self.max_parts = max_parts
 
     def convert(self, value: object, path: KeyPath) -> tuple[int, ...]:
         if not isinstance(value, str):
@@ -296,9 +313,10 @@ def parse_duration(text: str) -> timedelta | None:
     return timedelta(seconds=seconds)
 
 
-@dataclass(frozen=True, slots=True)
 class Duration(FieldType):
     """A duration such as ``"30d"``, ``"12h"``, ``"5m"``, ``"1h30m"`` → timedelta."""
+
+    __slots__ = ()
 
     def convert(self, value: object, path: KeyPath) -> timedelta:
         if not isinstance(value, str):
@@ -312,9 +330,10 @@ class Duration(FieldType):
         return {"type": "string", "pattern": "^([0-9]{1,12}[smhdw])+$"}
 
 
-@dataclass(frozen=True, slots=True)
 class Timestamp(FieldType):
     """An RFC 3339 date-time with offset (TOML datetime or string) → aware UTC datetime."""
+
+    __slots__ = ()
 
     def convert(self, value: object, path: KeyPath) -> datetime:
         if isinstance(value, str):
@@ -332,11 +351,13 @@ class Timestamp(FieldType):
         return {"type": "string", "format": "date-time"}
 
 
-@dataclass(frozen=True, slots=True)
 class Table(FieldType):
     """A TOML table converted into the policy dataclass ``cls``."""
 
-    cls: type[Any]
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
 
     def convert(self, value: object, path: KeyPath) -> Any:
         if not isinstance(value, dict):
@@ -347,12 +368,14 @@ class Table(FieldType):
         return json_schema(self.cls)
 
 
-@dataclass(frozen=True, slots=True)
 class TableArray(FieldType):
     """An array of tables (``[[section]]``) → tuple of ``cls``."""
 
-    cls: type[Any]
-    max_items: int = 256
+    __slots__ = ("cls", "max_items")
+
+    def __init__(self, cls: type[Any], max_items: int = 256) -> None:
+        self.cls = cls
+        self.max_items = max_items
 
     def convert(self, value: object, path: KeyPath) -> tuple[Any, ...]:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -365,12 +388,16 @@ class TableArray(FieldType):
         return {"type": "array", "items": json_schema(self.cls), "maxItems": self.max_items}
 
 
-@dataclass(frozen=True, slots=True)
 class Custom(FieldType):
     """A field with its own converter and schema (for one-off value forms)."""
 
-    converter: Callable[[object, KeyPath], Any]
-    json: Mapping[str, Any]
+    __slots__ = ("converter", "json")
+
+    def __init__(
+        self, converter: Callable[[object, KeyPath], Any], json: Mapping[str, Any]
+    ) -> None:
+        self.converter = converter
+        self.json = json
 
     def convert(self, value: object, path: KeyPath) -> Any:
         return self.converter(value, path)
@@ -379,11 +406,13 @@ class Custom(FieldType):
         return dict(self.json)
 
 
-@dataclass(frozen=True, slots=True)
 class _Meta:
-    type: FieldType
-    doc: str
-    required: bool
+    __slots__ = ("doc", "required", "type")
+
+    def __init__(self, ftype: FieldType, doc: str, required: bool) -> None:
+        self.type = ftype
+        self.doc = doc
+        self.required = required
 
 
 def policy_field(

@@ -116,12 +116,44 @@ def _coerce_product(product: Product | str | None) -> Product | None:
 
 
 @dataclass(frozen=True, slots=True)
+class _VekFacts:
+    """What a candidate certificate's bytes say (memoised by content hash)."""
+
+    kind: SigningKey | None
+    issuer_der: bytes
+    subject: str
+    issuer: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Vek:
     cert: x509.Certificate
     kind: SigningKey
     source: str
     der: bytes
     digest: bytes
+    facts: _VekFacts
+
+
+def _facts(cert: x509.Certificate, digest: bytes, trust: TrustStore) -> _VekFacts:
+    cached = trust.memo.get("snp.vek-facts", digest)
+    if isinstance(cached, _VekFacts):
+        return cached
+    issuer_der = cert.issuer.public_bytes()
+    kinds = {
+        k for a in trust.by_subject(issuer_der) if (k := _intermediate_kind(a.anchor)) is not None
+    }
+    kind = next(iter(kinds)) if len(kinds) == 1 else _VEK_CN.get(common_name(cert.subject) or "")
+    if kind is not None and trust.by_subject(cert.subject.public_bytes()):
+        kind = None  # a pinned CA itself, not an endorsement key
+    facts = _VekFacts(
+        kind=kind,
+        issuer_der=issuer_der,
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+    )
+    trust.memo.put("snp.vek-facts", digest, facts)
+    return facts
 
 
 def _intermediate_kind(anchor: str) -> SigningKey | None:
@@ -156,20 +188,14 @@ def _select_vek(
     veks: list[_Vek] = []
     seen: set[bytes] = set()
     for cert, source in candidates:
-        kinds = {
-            k
-            for a in trust.by_subject(cert.issuer.public_bytes())
-            if (k := _intermediate_kind(a.anchor)) is not None
-        }
-        kind = (
-            next(iter(kinds)) if len(kinds) == 1 else _VEK_CN.get(common_name(cert.subject) or "")
-        )
-        if kind is None or trust.by_subject(cert.subject.public_bytes()):
-            continue
         encoded = der(cert)
-        if encoded not in seen:
-            seen.add(encoded)
-            veks.append(_Vek(cert, kind, source, encoded, hashlib.sha256(encoded).digest()))
+        if encoded in seen:
+            continue
+        seen.add(encoded)
+        digest = hashlib.sha256(encoded).digest()
+        facts = _facts(cert, digest, trust)
+        if facts.kind is not None:
+            veks.append(_Vek(cert, facts.kind, source, encoded, digest, facts))
     if not veks:
         raise CollateralMissingError(
             "no VCEK or VLEK certificate was supplied",
@@ -252,9 +278,24 @@ def _anchor_names(product: Product, kind: SigningKey) -> tuple[str, str]:
 def _find_chain(
     vek: _Vek, trust: TrustStore, requested: Product | None
 ) -> tuple[Product, AnchorCert, AnchorCert]:
-    """Find (product, intermediate, ARK) among the pinned anchors by the VEK's issuer name."""
+    """Find (product, intermediate, ARK) among the pinned anchors by the VEK's issuer name.
+
+    The answer depends only on the VEK's bytes and the store, so it is memoised per store.
+    """
+    key = vek.digest + (requested.value.encode() if requested is not None else b"")
+    cached = trust.memo.get("snp.chain", hashlib.sha256(key).digest())
+    if isinstance(cached, tuple):
+        return cached
+    found = _find_chain_uncached(vek, trust, requested)
+    trust.memo.put("snp.chain", hashlib.sha256(key).digest(), found)
+    return found
+
+
+def _find_chain_uncached(
+    vek: _Vek, trust: TrustStore, requested: Product | None
+) -> tuple[Product, AnchorCert, AnchorCert]:
     matches: list[tuple[Product, AnchorCert]] = []
-    for entry in trust.by_subject(vek.cert.issuer.public_bytes()):
+    for entry in trust.by_subject(vek.facts.issuer_der):
         for product in Product:
             if entry.anchor == _anchor_names(product, vek.kind)[1]:
                 matches.append((product, entry))
@@ -615,10 +656,11 @@ def _check_crls(
     ark: x509.Certificate,
     inter_role: str,
 ) -> RevocationInfo:
+    crls = collateral.crls()
+    if not crls:
+        return RevocationInfo(checked=False)
     ark_subject = ark.subject.public_bytes()
-    relevant = [
-        (crl, src) for crl, src in collateral.crls() if crl.issuer.public_bytes() == ark_subject
-    ]
+    relevant = [(crl, src) for crl, src in crls if crl.issuer.public_bytes() == ark_subject]
     if not relevant:
         return RevocationInfo(checked=False)
     best = None
@@ -720,8 +762,8 @@ def verify(
         current_mit_vector=report.current_mit_vector,
         vek=VekInfo(
             kind=chosen.kind,
-            subject=chosen.cert.subject.rfc4514_string(),
-            issuer=chosen.cert.issuer.rfc4514_string(),
+            subject=chosen.facts.subject,
+            issuer=chosen.facts.issuer,
             not_before=chosen.cert.not_valid_before_utc,
             not_after=chosen.cert.not_valid_after_utc,
             sha256=chosen.digest.hex(),

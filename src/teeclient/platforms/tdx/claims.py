@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from teeclient._time import iso
 from teeclient.platforms.tdx.abi import TdAttributes
-from teeclient.platforms.tdx.pcs import TcbStatus
+from teeclient.platforms.tdx.status import TcbStatus
 from teeclient.platforms.tdx.tcb import TcbEvaluation
 
 __all__ = ["CollateralInfo", "PckInfo", "QeReportInfo", "RevocationInfo", "TdxClaims"]

@@ -10,7 +10,6 @@ closed sets, levels in Intel's descending order (§5.2).
 
 from __future__ import annotations
 
-import enum
 import json
 import re
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from teeclient.errors import TdxCollateralMalformedError
+from teeclient.platforms.tdx.status import TcbStatus
 
 __all__ = [
     "MODULE_STATUSES",
@@ -49,22 +49,6 @@ ROOT_CA_CRL_URL = "https://certificates.trustedservices.intel.com/IntelSGXRootCA
 MAX_JSON_BYTES = 1 << 20
 _MAX_LEVELS = 256
 _MAX_ADVISORIES = 256
-
-
-class TcbStatus(enum.StrEnum):
-    """TCB statuses: Intel's TCB Info vocabulary plus the Intel QVL verdicts (tdx.md §5.8)."""
-
-    UP_TO_DATE = "UpToDate"
-    SW_HARDENING_NEEDED = "SWHardeningNeeded"
-    CONFIGURATION_NEEDED = "ConfigurationNeeded"
-    CONFIGURATION_AND_SW_HARDENING_NEEDED = "ConfigurationAndSWHardeningNeeded"
-    OUT_OF_DATE = "OutOfDate"
-    OUT_OF_DATE_CONFIGURATION_NEEDED = "OutOfDateConfigurationNeeded"
-    REVOKED = "Revoked"
-    TCB_NOT_SUPPORTED = "TCB_NOT_SUPPORTED"
-    TDX_MODULE_MISMATCH = "TDX_MODULE_MISMATCH"
-    TD_RELAUNCH_ADVISED = "TD_RELAUNCH_ADVISED"
-    TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED = "TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED"
 
 
 #: Statuses a TCB Info platform level may carry (Intel QVL VALID_TCB_INFO_STATUSES).

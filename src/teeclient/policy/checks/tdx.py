@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from teeclient._time import iso
 from teeclient.platforms.tdx.claims import CollateralInfo, RevocationInfo, TdxClaims
-from teeclient.platforms.tdx.pcs import TcbStatus
+from teeclient.platforms.tdx.status import TcbStatus
 from teeclient.policy.checks import Recorder
 from teeclient.policy.model import Policy, RevocationMode, RevocationSetting
 from teeclient.policy.sections.tdx import OPTIONAL_TD_ATTRIBUTES, TdxRule

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from teeclient.errors import PolicyTypeError, PolicyValueError
-from teeclient.platforms.tdx.pcs import TcbStatus
+from teeclient.platforms.tdx.status import TcbStatus
 from teeclient.policy._schema import (
     Boolean,
     Custom,

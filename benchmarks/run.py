@@ -1,0 +1,187 @@
+"""Run every benchmark and write benchmarks/results.md (+ results.json and a plot).
+
+    python benchmarks/run.py            # everything (install the bench extra for the peers)
+    python benchmarks/run.py sev_snp tdx  # only some modules
+
+Each `bench_<name>.py` module exposes `run() -> list[Result]` and may expose
+`ratios(results) -> dict[str, float]` (teeclient time / peer time, measured in the same run).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks._harness import Result  # noqa: E402
+
+MODULES = ("sev_snp", "tdx", "nitro", "nvidia", "collateral", "protocol", "client", "peers")
+
+# Issue 11 targets: (result name prefix or ratio name, limit, unit, kind)
+TARGETS: tuple[tuple[str, float, str], ...] = (
+    ("sev-snp: teeclient / tinfoil", 0.5, "ratio"),
+    ("tdx: teeclient / tinfoil", 0.3, "ratio"),
+    ("tdx: teeclient / dcap-qvl", 1.5, "ratio"),
+    ("import teeclient (process)", 80.0, "ms"),
+    ("cold `teeclient verify", 300.0, "ms"),
+)
+
+
+def _machine() -> dict[str, Any]:
+    import cryptography
+    from cryptography.hazmat.backends.openssl import backend
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in load],
+        "cryptography": cryptography.__version__,
+        "openssl": backend.openssl_version_text(),
+    }
+
+
+def _target_rows(results: list[Result], ratios: dict[str, float]) -> list[str]:
+    rows = ["| target | limit | measured | met |", "|---|---|---|---|"]
+    for name, limit, unit in TARGETS:
+        if unit == "ratio":
+            value = ratios.get(name)
+            shown = f"{value:.2f}x" if value is not None else "not measured"
+            met = "yes" if value is not None and value <= limit else ("no" if value else "-")
+            rows.append(f"| {name} | <= {limit}x | {shown} | {met} |")
+        else:
+            match = next((r for r in results if r.name.startswith(name)), None)
+            value_ms = match.median_us / 1000 if match else None
+            shown = f"{value_ms:.1f} ms" if value_ms is not None else "not measured"
+            met = "yes" if value_ms is not None and value_ms <= limit else "no"
+            rows.append(f"| {name} | <= {limit:g} ms | {shown} | {met if match else '-'} |")
+    return rows
+
+
+def _plot(results: list[Result], path: Path) -> str:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "plot skipped: matplotlib is not installed (pip install -e '.[bench]')"
+    shown = [r for r in results if r.median_us > 0][:40]
+    fig, ax = plt.subplots(figsize=(10, max(3, 0.32 * len(shown))))
+    names = [r.name[:60] for r in shown]
+    medians = [r.median_us / 1000 for r in shown]
+    low = [(r.median_us - r.p10_us) / 1000 for r in shown]
+    high = [(r.p90_us - r.median_us) / 1000 for r in shown]
+    ax.barh(names, medians, xerr=[low, high], color="#4477aa")
+    ax.set_xscale("log")
+    ax.set_xlabel("median ms (bars: p10–p90), log scale")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path)
+    return f"plot: {path.name}"
+
+
+def main(argv: list[str]) -> int:
+    """Run the selected benchmark modules and write the reports."""
+    selected = argv or list(MODULES)
+    machine_before = _machine()
+    results: list[Result] = []
+    ratios: dict[str, float] = {}
+    errors: list[str] = []
+    started = time.monotonic()
+    for name in selected:
+        try:
+            module = importlib.import_module(f"benchmarks.bench_{name}")
+        except ImportError as exc:
+            errors.append(f"bench_{name}: not available ({exc})")
+            continue
+        sys.stderr.write(f"== bench_{name}\n")
+        try:
+            found: list[Result] = module.run()
+        except Exception as exc:  # noqa: BLE001 - a benchmark failure is reported, not fatal
+            errors.append(f"bench_{name}: {type(exc).__name__}: {exc}")
+            continue
+        results += found
+        if hasattr(module, "ratios"):
+            ratios.update(module.ratios(found))
+        for r in found:
+            sys.stderr.write(r.line() + "\n")
+    machine = {
+        **machine_before,
+        "load_average_after": _machine()["load_average"],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    (HERE / "results.json").write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "results": [r.to_dict() for r in results],
+                "ratios": ratios,
+                "errors": errors,
+            },
+            indent=1,
+        )
+    )
+    plot_note = _plot(results, HERE / "results.png")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `python benchmarks/run.py` on {machine['date']} ({machine['seconds']} s).",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
+        f"cryptography {machine['cryptography']} ({machine['openssl']}); load average "
+        f"{machine['load_average']} before, {machine['load_average_after']} after. "
+        "Medians over repeated runs; p10/p90 give the spread. Peers are measured in the same "
+        "process on the same evidence.",
+        "",
+        "## Targets (issue 11)",
+        "",
+        *_target_rows(results, ratios),
+        "",
+        "## Ratios against peers (teeclient / peer; lower is faster)",
+        "",
+        "| comparison | ratio |",
+        "|---|---|",
+        *[f"| {k} | {v:.2f}x |" for k, v in sorted(ratios.items())],
+        "",
+        "## All results",
+        "",
+        "| benchmark | median ms | p10 ms | p90 ms | n | note |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {r.name} | {r.median_us / 1000:.3f} | {r.p10_us / 1000:.3f} | "
+            f"{r.p90_us / 1000:.3f} | {r.samples} | {r.note} |"
+            for r in results
+        ],
+        "",
+        plot_note,
+    ]
+    if errors:
+        lines += ["", "## Not run", "", *[f"- {e}" for e in errors]]
+    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    sys.stderr.write(f"wrote {HERE / 'results.md'}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
