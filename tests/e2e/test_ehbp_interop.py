@@ -20,8 +20,8 @@ from teeclient.protocol import ehbp
 from teeclient.protocol.hpke import KemId, PrivateKey
 from teeclient.testing.gateway import EhbpGateway
 from teeclient.testing.loopback import LoopbackServer
+from teeclient.testing.standin import model_app
 from teeclient.transport import AsyncAttestedTransport, AttestedTransport
-from tests.e2e._standin import model_app
 from tests.transport.conftest import identity_for
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "interop " * 50}]}
@@ -35,18 +35,18 @@ def _their_transport(gateway: EhbpGateway) -> tinfoil.EHBPTransport:
 
 def test_reference_client_against_our_gateway_over_loopback() -> None:
     gateway = EhbpGateway(model_app(api_key="sk-1"))
-    with LoopbackServer(gateway, capture=True) as server:
-        with httpx.Client(transport=_their_transport(gateway), base_url=server.url) as client:
-            headers = {"authorization": "Bearer sk-1"}
-            reply = client.post("/v1/chat/completions", json=CHAT, headers=headers)
-            assert reply.json()["choices"][0]["message"]["content"].startswith("Echo: interop")
-            with client.stream(
-                "POST", "/v1/chat/completions", json=STREAM, headers=headers
-            ) as stream:
-                text = b"".join(stream.iter_bytes())
-            assert text.endswith(b"data: [DONE]\n\n")
-            models = client.get("/v1/models", headers=headers)  # bodyless: plaintext in EHBP
-            assert models.status_code == 200
+    with (
+        LoopbackServer(gateway, capture=True) as server,
+        httpx.Client(transport=_their_transport(gateway), base_url=server.url) as client,
+    ):
+        headers = {"authorization": "Bearer sk-1"}
+        reply = client.post("/v1/chat/completions", json=CHAT, headers=headers)
+        assert reply.json()["choices"][0]["message"]["content"].startswith("Echo: interop")
+        with client.stream("POST", "/v1/chat/completions", json=STREAM, headers=headers) as stream:
+            text = b"".join(stream.iter_bytes())
+        assert text.endswith(b"data: [DONE]\n\n")
+        models = client.get("/v1/models", headers=headers)  # bodyless: plaintext in EHBP
+        assert models.status_code == 200
     wire = b"".join(bytes(c.received) for c in server.connections)
     assert b"interop interop" not in wire  # bodies were encrypted ...
     assert b"sk-1" in wire  # ... but EHBP leaves headers in clear (weakness 3)
@@ -72,9 +72,12 @@ def test_reference_client_sees_our_key_config_problem() -> None:
     gateway = EhbpGateway(model_app())
     transport = _their_transport(gateway)
     gateway.rotate(ehbp.Server.generate())
-    with LoopbackServer(gateway) as server, httpx.Client(transport=transport) as client:
-        with pytest.raises(tinfoil.KeyConfigMismatchError):
-            client.post(server.url + "/v1/chat/completions", json=CHAT)
+    with (
+        LoopbackServer(gateway) as server,
+        httpx.Client(transport=transport) as client,
+        pytest.raises(tinfoil.KeyConfigMismatchError),
+    ):
+        client.post(server.url + "/v1/chat/completions", json=CHAT)
 
 
 class ReferenceServer:

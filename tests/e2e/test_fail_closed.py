@@ -17,7 +17,7 @@ from teeclient.errors import (
     TransportError,
 )
 from teeclient.testing.loopback import LoopbackServer
-from tests.e2e._standin import hardware, policy, standin
+from teeclient.testing.standin import hardware, policy, standin
 
 API_KEY = "sk-do-not-leak-0123456789"
 PROMPT = "my confidential prompt about project nightingale"
@@ -78,9 +78,12 @@ def test_attestation_endpoint_errors_send_nothing() -> None:
     def broken(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, text="maintenance")
 
-    with LoopbackServer(broken, capture=True) as server, _client(server.url) as client:
-        with pytest.raises(TransportError):
-            _send(client)
+    with (
+        LoopbackServer(broken, capture=True) as server,
+        _client(server.url) as client,
+        pytest.raises(TransportError),
+    ):
+        _send(client)
     _assert_nothing_leaked(server)
     assert b"GET /.well-known/teeclient/attestation?nonce=" in _wire(server)
 

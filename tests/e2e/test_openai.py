@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 import teeclient
 from teeclient.collateral.fetch import OfflineFetcher
 from teeclient.testing.loopback import LoopbackServer
-from tests.e2e._standin import MODEL, StandIn, hardware, policy, standin
+from teeclient.testing.standin import MODEL, StandIn, hardware, policy, standin
 
 openai = pytest.importorskip("openai")
 
 API_KEY = "sk-openai-drop-in"
-MESSAGES = [{"role": "user", "content": "tell me about attested inference"}]
+MESSAGES: Any = [{"role": "user", "content": "tell me about attested inference"}]
 ANSWER = "Echo: tell me about attested inference"
 
 
@@ -66,9 +67,7 @@ def test_async_openai_chat_embeddings_models(enclave: tuple[StandIn, str]) -> No
             assert [m.id for m in models.data] == [MODEL]
             completion = await sdk.chat.completions.create(model=MODEL, messages=MESSAGES)
             assert completion.choices[0].message.content == ANSWER
-            stream = await sdk.chat.completions.create(
-                model=MODEL, messages=MESSAGES, stream=True
-            )
+            stream = await sdk.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
             text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream])
             assert text == ANSWER
             embeddings = await sdk.embeddings.create(model=MODEL, input="one")
@@ -85,9 +84,8 @@ def test_wrong_api_key_is_an_authenticated_error_from_the_enclave(
 ) -> None:
     _stand_in, url = enclave
     options = {**_options(), "api_key": "sk-wrong"}
-    with teeclient.Client(url, **options) as client:  # type: ignore[arg-type]
-        with pytest.raises(openai.AuthenticationError):
-            client.openai(max_retries=0).models.list()
+    with teeclient.Client(url, **options) as client, pytest.raises(openai.AuthenticationError):  # type: ignore[arg-type]
+        client.openai(max_retries=0).models.list()
 
 
 def test_openai_never_reads_the_environment_key(

@@ -40,7 +40,8 @@ def identity_for(
 
 def split_chunked_response(body: bytes, nonce_size: int = 32) -> tuple[bytes, list[bytes], bytes]:
     """``(nonce, non-final chunks with their length prefixes, final chunk with its 0 prefix)``."""
-    nonce, pos, chunks = body[:nonce_size], nonce_size, []
+    nonce, pos = body[:nonce_size], nonce_size
+    chunks: list[bytes] = []
     while True:
         decoded = peek_varint(body, pos)
         assert decoded is not None
@@ -60,8 +61,6 @@ def rewriting(handler: Handler, rewrite: Callable[[bytes], bytes]) -> Handler:
     def tampered(request: httpx.Request) -> httpx.Response:
         response = handler(request)
         body = b"".join(response.iter_raw()) if response.status_code == 200 else response.read()
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=rewrite(body)
-        )
+        return httpx.Response(response.status_code, headers=response.headers, content=rewrite(body))
 
     return tampered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -19,8 +20,8 @@ from teeclient.errors import (
 )
 from teeclient.protocol import ohttp
 from teeclient.testing.gateway import EhbpGateway, OhttpGateway
+from teeclient.testing.standin import model_app
 from teeclient.transport import AsyncAttestedTransport, AttestedTransport
-from tests.e2e._standin import model_app
 from tests.transport.conftest import ENDPOINT, identity_for, rewriting, split_chunked_response
 
 STREAM = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "a b c d e"}]}
@@ -71,7 +72,7 @@ def test_an_untouched_stream_is_authentic(gateway: OhttpGateway) -> None:
     assert final[:1] == b"\x00"
 
 
-def _cut(k: int) -> object:
+def _cut(k: int) -> Callable[[bytes], bytes]:
     def rewrite(body: bytes) -> bytes:
         nonce, chunks, _final = split_chunked_response(body)
         return nonce + b"".join(chunks[:k])
@@ -79,10 +80,10 @@ def _cut(k: int) -> object:
     return rewrite
 
 
-def _edit(edit: object) -> object:
+def _edit(edit: Callable[[bytes, list[bytes], bytes], bytes]) -> Callable[[bytes], bytes]:
     def rewrite(body: bytes) -> bytes:
         nonce, chunks, final = split_chunked_response(body)
-        return edit(nonce, chunks, final)  # type: ignore[operator,no-any-return]
+        return edit(nonce, chunks, final)
 
     return rewrite
 
@@ -91,28 +92,37 @@ def test_truncation_at_every_chunk_boundary_raises(gateway: OhttpGateway) -> Non
     _nonce, chunks, _final = _events_body(gateway)
     rewrites = [lambda _b: b"", lambda b: b[:10]] + [_cut(k) for k in range(len(chunks) + 1)]
     for rewrite in rewrites:
-        with _client(gateway, rewriting(gateway, rewrite)) as client:  # type: ignore[arg-type]
-            with pytest.raises(StreamTruncatedError):
-                client.get("/events")
+        with (
+            _client(gateway, rewriting(gateway, rewrite)) as client,
+            pytest.raises(StreamTruncatedError),
+        ):
+            client.get("/events")
 
 
 def test_truncation_inside_the_final_chunk_fails_authentication(gateway: OhttpGateway) -> None:
     for keep in (1, 10):
-        rewrite = _edit(lambda n, c, f, k=keep: n + b"".join(c) + f[:k])
-        with _client(gateway, rewriting(gateway, rewrite)) as client:  # type: ignore[arg-type]
-            with pytest.raises(DecryptError):
-                client.get("/events")
+
+        def cut_final(n: bytes, c: list[bytes], f: bytes, k: int = keep) -> bytes:
+            return n + b"".join(c) + f[:k]
+
+        rewrite = _edit(cut_final)
+        with _client(gateway, rewriting(gateway, rewrite)) as client, pytest.raises(DecryptError):
+            client.get("/events")
 
 
 def test_a_streaming_reader_gets_authentic_chunks_then_the_error(gateway: OhttpGateway) -> None:
     received: list[bytes] = []
+
+    def read_all(response: httpx.Response) -> None:
+        for piece in response.iter_bytes():
+            received.append(piece)
+
     with (
-        _client(gateway, rewriting(gateway, _cut(3))) as client,  # type: ignore[arg-type]
+        _client(gateway, rewriting(gateway, _cut(3))) as client,
         client.stream("GET", "/events") as response,
+        pytest.raises(StreamTruncatedError),
     ):
-        with pytest.raises(StreamTruncatedError):
-            for piece in response.iter_bytes():
-                received.append(piece)
+        read_all(response)
     assert b"".join(received) == b"data: 0\n\ndata: 1\n\ndata: 2\n\n"
 
 
@@ -126,26 +136,32 @@ def test_reordered_duplicated_and_dropped_chunks_fail(gateway: OhttpGateway) -> 
         lambda n, c, f: bytes([n[0] ^ 1]) + n[1:] + b"".join(c) + f,  # another response nonce
     ]
     for variant in variants:
-        with _client(gateway, rewriting(gateway, _edit(variant))) as client:  # type: ignore[arg-type]
-            with pytest.raises(DecryptError):
-                client.get("/events")
+        with (
+            _client(gateway, rewriting(gateway, _edit(variant))) as client,
+            pytest.raises(DecryptError),
+        ):
+            client.get("/events")
 
 
 def test_a_response_replayed_from_another_request_fails(gateway: OhttpGateway) -> None:
     nonce, chunks, final = _events_body(gateway)
     recorded = nonce + b"".join(chunks) + final
-    with _client(gateway, rewriting(gateway, lambda _b: recorded)) as client:
-        with pytest.raises(DecryptError):
-            client.get("/events")
+    with (
+        _client(gateway, rewriting(gateway, lambda _b: recorded)) as client,
+        pytest.raises(DecryptError),
+    ):
+        client.get("/events")
 
 
 def test_a_foreign_chunk_fails(gateway: OhttpGateway) -> None:
     first = _events_body(gateway)
     second = _events_body(gateway)
     mixed = first[0] + first[1][0] + second[1][1] + b"".join(first[1][2:]) + first[2]
-    with _client(gateway, rewriting(gateway, lambda _b: mixed)) as client:
-        with pytest.raises(DecryptError):
-            client.get("/events")
+    with (
+        _client(gateway, rewriting(gateway, lambda _b: mixed)) as client,
+        pytest.raises(DecryptError),
+    ):
+        client.get("/events")
 
 
 @pytest.mark.parametrize(
@@ -183,9 +199,8 @@ def test_garbage_claiming_to_be_encapsulated_fails(gateway: OhttpGateway) -> Non
                 200, headers={"content-type": ohttp.CHUNKED_RESPONSE_MEDIA_TYPE}, content=b
             )
 
-        with _client(gateway, forged) as client:
-            with pytest.raises(TransportError):
-                client.get("/v1/models")
+        with _client(gateway, forged) as client, pytest.raises(TransportError):
+            client.get("/v1/models")
 
 
 def test_errors_inside_the_enclave_are_authenticated_responses(gateway: OhttpGateway) -> None:
@@ -241,7 +256,7 @@ def test_async_transport_applies_the_same_checks(gateway: OhttpGateway) -> None:
 
     async def run() -> None:
         for handler, error in (
-            (rewriting(gateway, _cut(2)), StreamTruncatedError),  # type: ignore[arg-type]
+            (rewriting(gateway, _cut(2)), StreamTruncatedError),
             (rewriting(gateway, lambda _b: nonce + b"".join(chunks) + final), DecryptError),
             (lambda r: httpx.Response(200, json={"forged": True}), UnencryptedResponseError),
         ):
@@ -254,7 +269,9 @@ def test_async_transport_applies_the_same_checks(gateway: OhttpGateway) -> None:
                 with pytest.raises(error):
                     await client.get("/events")
         transport = AsyncAttestedTransport(
-            httpx.MockTransport(gateway), endpoint=ENDPOINT, identity=identity_for(gateway.key_configs)
+            httpx.MockTransport(gateway),
+            endpoint=ENDPOINT,
+            identity=identity_for(gateway.key_configs),
         )
         async with httpx.AsyncClient(transport=transport, base_url=ENDPOINT) as client:
             response = await client.post("/v1/chat/completions", json=STREAM)
@@ -300,9 +317,8 @@ def test_ehbp_answers_without_a_response_nonce_raise(status: int) -> None:
     def forged(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, json={"error": "forged"})
 
-    with _ehbp_client(gateway, forged) as client:
-        with pytest.raises(UnencryptedResponseError):
-            client.post("/v1/chat/completions", json=STREAM)
+    with _ehbp_client(gateway, forged) as client, pytest.raises(UnencryptedResponseError):
+        client.post("/v1/chat/completions", json=STREAM)
 
 
 def test_ehbp_cut_inside_a_frame_and_tampering_raise() -> None:
@@ -311,9 +327,8 @@ def test_ehbp_cut_inside_a_frame_and_tampering_raise() -> None:
         (lambda b: b[:-3], StreamTruncatedError),
         (lambda b: b[:-20] + bytes(20), DecryptError),
     ):
-        with _ehbp_client(gateway, rewriting(gateway, rewrite)) as client:
-            with pytest.raises(error):
-                client.get("/events")
+        with _ehbp_client(gateway, rewriting(gateway, rewrite)) as client, pytest.raises(error):
+            client.get("/events")
     bad_nonce = rewriting(gateway, lambda b: b)
 
     def wrong_nonce(request: httpx.Request) -> httpx.Response:
@@ -322,9 +337,8 @@ def test_ehbp_cut_inside_a_frame_and_tampering_raise() -> None:
         headers["ehbp-response-nonce"] = "zz" * 32
         return httpx.Response(response.status_code, headers=headers, content=response.content)
 
-    with _ehbp_client(gateway, wrong_nonce) as client:
-        with pytest.raises(MalformedMessageError):
-            client.get("/events")
+    with _ehbp_client(gateway, wrong_nonce) as client, pytest.raises(MalformedMessageError):
+        client.get("/events")
 
 
 def test_problem_bodies_are_not_parsed_as_results(gateway: OhttpGateway) -> None:
@@ -335,6 +349,5 @@ def test_problem_bodies_are_not_parsed_as_results(gateway: OhttpGateway) -> None
             400, headers={"content-type": "application/problem+json"}, content=problem
         )
 
-    with _client(gateway, forged) as client:
-        with pytest.raises(UnencryptedResponseError):
-            client.get("/v1/models")
+    with _client(gateway, forged) as client, pytest.raises(UnencryptedResponseError):
+        client.get("/v1/models")

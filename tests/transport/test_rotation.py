@@ -17,21 +17,21 @@ from teeclient.errors import (
 )
 from teeclient.identity import EnclaveIdentity
 from teeclient.protocol.hpke import AeadId, KdfId, KemId, Suite
+from teeclient.protocol.keyconfig import DEFAULT_PREFERENCES
 from teeclient.protocol.ohttp import GatewayKey
 from teeclient.testing.gateway import OhttpGateway, default_suites
+from teeclient.testing.standin import model_app
 from teeclient.transport import AsyncAttestedTransport, AttestedTransport
 from teeclient.transport._common import (
     Answer,
     NeedIdentity,
     Pinned,
+    Profile,
     RequestInfo,
     Send,
     pin_identity,
     request_flow,
-    Profile,
 )
-from teeclient.protocol.keyconfig import DEFAULT_PREFERENCES
-from tests.e2e._standin import model_app
 from tests.transport.conftest import ENDPOINT, identity_for
 
 X25519 = KemId.DHKEM_X25519_HKDF_SHA256
@@ -133,13 +133,13 @@ def test_expired_identity_is_reattested_before_sending() -> None:
 
 def test_expired_identity_without_attestor_refuses() -> None:
     gateway = OhttpGateway.generate(model_app())
-    old = identity_for(
-        gateway.key_configs, verified_at=datetime.now(UTC) - timedelta(hours=2)
-    )
+    old = identity_for(gateway.key_configs, verified_at=datetime.now(UTC) - timedelta(hours=2))
     transport = AttestedTransport(httpx.MockTransport(gateway), endpoint=ENDPOINT, identity=old)
-    with httpx.Client(transport=transport, base_url=ENDPOINT) as client:
-        with pytest.raises(IdentityExpiredError):
-            client.get("/v1/models")
+    with (
+        httpx.Client(transport=transport, base_url=ENDPOINT) as client,
+        pytest.raises(IdentityExpiredError),
+    ):
+        client.get("/v1/models")
     assert gateway.requests == 0
     with pytest.raises(UsageError):
         AttestedTransport(httpx.MockTransport(gateway), endpoint=ENDPOINT)
@@ -170,9 +170,8 @@ def test_losing_the_tls_pin_is_a_downgrade() -> None:
 def test_suite_preferences_can_require_post_quantum() -> None:
     enclave = Rotating(kems=(X25519,))
     pq_only = [s for s in DEFAULT_PREFERENCES if s.kem is KemId.MLKEM768_X25519]
-    with _client(enclave, preferences=pq_only) as client:
-        with pytest.raises(UnsupportedSuiteError):
-            client.get("/v1/models")
+    with _client(enclave, preferences=pq_only) as client, pytest.raises(UnsupportedSuiteError):
+        client.get("/v1/models")
     assert enclave.seen == []
 
 

@@ -1,6 +1,10 @@
-"""A small stand-in enclave for the client tests: SEV-SNP attestation endpoint (generated AMD
-PKI, report_data binding nonce and keys), chunked-OHTTP gateway, deterministic OpenAI-style
-model. Handlers are httpx-shaped, so it runs in a MockTransport or a LoopbackServer."""
+"""A small stand-in enclave: SEV-SNP attestation endpoint (generated AMD PKI, report_data
+binding nonce and keys), the chunked-OHTTP gateway, a deterministic OpenAI-style model.
+
+Handlers are httpx-shaped, so it runs in an ``httpx.MockTransport`` or a ``LoopbackServer``.
+The client's tests and ``teeclient demo`` use it; ``teeclient.testing.enclave`` (the full mock
+enclave: every platform, GPUs, faults, vendor services) supersedes it where available.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +60,7 @@ measurement = "{measurement.hex()}"
 def _words(messages: list[dict[str, object]]) -> list[str]:
     last = next((m for m in reversed(messages) if m.get("role") == "user"), {"content": ""})
     text = str(last.get("content", ""))
-    return ["Echo:", *text.split()] or ["Echo:"]
+    return ["Echo:", *text.split()]
 
 
 def model_app(api_key: str | None = None) -> Callable[[httpx.Request], httpx.Response]:
