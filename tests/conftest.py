@@ -45,6 +45,13 @@ def _private_cache(
 
 
 @pytest.fixture(autouse=True)
+def _no_trust_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs never write the user's trust log (tests that need one set their own file)."""
+    monkeypatch.setenv("TEECLIENT_NO_TRUST_LOG", "1")
+    monkeypatch.delenv("TEECLIENT_TRUST_LOG", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
     """Refuse every connection that is not to loopback (tests never touch the internet)."""
     if "live" in request.keywords:

@@ -64,6 +64,7 @@ __all__ = [
     "IdentityExpiredError",
     "InputError",
     "KeyConfigMismatchError",
+    "KeyFileError",
     "KeysNotBoundError",
     "MalformedCertificateError",
     "MalformedMessageError",
@@ -94,6 +95,7 @@ __all__ = [
     "ParseError",
     "PolicyError",
     "PolicySyntaxError",
+    "PolicyTestCaseError",
     "PolicyTypeError",
     "PolicyUnknownKeyError",
     "PolicyValueError",
@@ -130,7 +132,13 @@ __all__ = [
     "TeeclientError",
     "TlsPinMismatchError",
     "TlsPinUnenforcedError",
+    "TokenAlgorithmError",
+    "TokenError",
+    "TokenExpiredError",
+    "TokenProfileError",
+    "TokenSignatureError",
     "TransportError",
+    "TrustLogError",
     "UnauthenticatedResponseError",
     "UnencryptedResponseError",
     "UnsupportedDocumentError",
@@ -748,6 +756,57 @@ class TdxTcbInfoMismatchError(CollateralError):
     """The TCB Info does not belong to the PCK certificate's platform (PCE ID, TEE type)."""
 
     code = "tdx.tcb_info_mismatch"
+
+
+# --- attestation-result tokens, key files, policy test cases, trust log ----------------------
+
+
+class KeyFileError(ConfigError):
+    """A key file cannot be read, is not a PEM key, or has a type teeclient does not sign with."""
+
+    code = "config.key_invalid"
+
+
+class PolicyTestCaseError(ConfigError):
+    """A `policy test` case file is invalid (unknown key, wrong type, missing bundle)."""
+
+    code = "policytest.case_invalid"
+
+
+class TrustLogError(ConfigError):
+    """The local trust log cannot be read or written."""
+
+    code = "trustlog.unavailable"
+
+
+class TokenError(EvidenceError):
+    """An attestation-result token (EAR JWT) is malformed or not acceptable."""
+
+    code = "token.invalid"
+
+
+class TokenSignatureError(TokenError):
+    """The token's signature does not verify with the given key."""
+
+    code = "token.signature_invalid"
+
+
+class TokenAlgorithmError(TokenError):
+    """The token's algorithm is not the one allowed for the key (e.g. none, HS256)."""
+
+    code = "token.algorithm_not_allowed"
+
+
+class TokenExpiredError(TokenError):
+    """The token is past its exp (or before its iat/nbf) at the verification time."""
+
+    code = "token.expired"
+
+
+class TokenProfileError(TokenError):
+    """The token is not an EAR: wrong or missing eat_profile, or required claims missing."""
+
+    code = "token.profile_mismatch"
 
 
 # --- transport and policy outcome ------------------------------------------------------------

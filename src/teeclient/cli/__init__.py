@@ -14,13 +14,17 @@ app = typer.Typer(
     help="Verify TEE attestation evidence against your policy "
     "(AMD SEV-SNP, Intel TDX, AWS Nitro, NVIDIA GPUs).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 policy_app = typer.Typer(help="Check, explain and describe policy files.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 cache_app = typer.Typer(help="Inspect, clear and fill the collateral cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
+token_app = typer.Typer(help="Check EAR attestation-result tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+log_app = typer.Typer(help="The local trust log of accepted identities.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
 
 
 # Options shared by the commands that fetch collateral.
@@ -103,6 +107,37 @@ def verify(
     pcs_url: PcsOpt = None,
     rim_url: RimOpt = None,
     ocsp_url: OcspOpt = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="For every failed or warned check: expected, found, likely cause and remedy "
+            "(JSON: an `explanation` member on those checks).",
+        ),
+    ] = False,
+    ear: Annotated[
+        Path | None,
+        typer.Option(
+            "--ear",
+            help="Sign an EAR attestation-result token (JWT) with this PEM private key "
+            "(EC P-256/P-384, Ed25519 or RSA).",
+        ),
+    ] = None,
+    ear_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--ear-out", help="Write the EAR token here (default: in the output; JSON: `ear`)."
+        ),
+    ] = None,
+    log: Annotated[
+        bool | None,
+        typer.Option(
+            "--log/--no-log",
+            help="Record an accepted verification in the trust log and warn when an identity "
+            "changed (default on; env TEECLIENT_NO_TRUST_LOG=1 turns it off, "
+            "TEECLIENT_TRUST_LOG=FILE moves it).",
+        ),
+    ] = None,
 ) -> None:
     """Verify evidence and appraise it. Exit 0 accepted, 1 rejected, 2 usage,
     3 invalid evidence, 4 collateral unavailable."""
@@ -126,6 +161,10 @@ def verify(
                 rim_url=rim_url,
                 ocsp_url=ocsp_url,
                 nonce=nonce,
+                explain=explain,
+                ear_key=ear,
+                ear_out=ear_out,
+                log=log,
             )
         )
     )
@@ -265,6 +304,116 @@ def policy_show(
     raise typer.Exit(show(name))
 
 
+@policy_app.command("test")
+def policy_test(
+    policy: Annotated[Path, typer.Argument(help="Policy file under test (TOML).")],
+    cases: Annotated[
+        Path,
+        typer.Argument(help="Directory of cases: case.toml (or NAME.case.toml) next to bundles."),
+    ],
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write JUnit XML here (for CI).")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print teeclient.policy-test/v1 JSON.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Explain the failed checks of rejected cases.")
+    ] = False,
+) -> None:
+    """Appraise recorded bundles against a policy, offline; exit 1 on any surprise (a case
+    whose outcome or failing check ids differ from what it expects), 2 on bad input."""
+    from teeclient.cli.policy_tools import test
+
+    raise typer.Exit(test(policy, cases, junit, json_output, explain))
+
+
+@policy_app.command("init")
+def policy_init(
+    bundle: Annotated[Path, typer.Argument(help="A teeclient bundle (teeclient fetch).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the policy here (default stdout).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Policy name.")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Verify at this RFC 3339 time (default: capture time).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output.")] = False,
+) -> None:
+    """Write a commented policy pinning what a bundle shows (measurements, TCB minimums,
+    firmware and GPU versions): a starting point to review, never to trust blindly."""
+    from teeclient.cli.policy_tools import init
+
+    raise typer.Exit(init(bundle, output, name, at, force))
+
+
+@policy_app.command("diff")
+def policy_diff(
+    old: Annotated[Path, typer.Argument(help="The policy before.")],
+    new: Annotated[Path, typer.Argument(help="The policy after.")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print teeclient.policy-diff/v1 JSON.")
+    ] = False,
+) -> None:
+    """Explain what changed between two policies, per alternative. Exit 0 identical,
+    1 different, 2 invalid policy."""
+    from teeclient.cli.policy_tools import diff
+
+    raise typer.Exit(diff(old, new, json_output))
+
+
+@token_app.command("verify")
+def token_verify(
+    token: Annotated[str, typer.Argument(help="Token file, '-' for stdin, or the JWT itself.")],
+    key: Annotated[
+        Path, typer.Option("--key", help="PEM public key (or certificate) of the signer.")
+    ],
+    at: Annotated[
+        str | None, typer.Option(help="Check expiry at this RFC 3339 time (default: now).")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print teeclient.token-verify/v1 JSON.")
+    ] = False,
+) -> None:
+    """Check an EAR token: signature, algorithm (only the key's own; never none or HMAC),
+    expiry and EAR profile; print its claims. Exit 0 valid, 3 invalid, 2 bad key."""
+    from teeclient.cli.token import verify_token
+
+    raise typer.Exit(verify_token(token, key, at, json_output))
+
+
+@log_app.command("show")
+def log_show(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print teeclient.log-show/v1 JSON.")
+    ] = False,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", help="Log file (default: env TEECLIENT_TRUST_LOG or the user data dir)."
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only entries of this endpoint or evidence source.")
+    ] = None,
+) -> None:
+    """List accepted identities (measurements, key fingerprints, policy, time); changes
+    between consecutive entries of a source are marked."""
+    from teeclient.cli.log import show
+
+    raise typer.Exit(show(file, source, json_output))
+
+
+@app.command()
+def completion(
+    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.")],
+) -> None:
+    """Print the shell completion script (or use --install-completion)."""
+    from teeclient.cli.completion import script
+
+    raise typer.Exit(script(shell))
+
+
 @app.command()
 def chat(
     url: Annotated[str, typer.Argument(help="Endpoint URL (https://host[:port]).")],
@@ -340,6 +489,15 @@ def version() -> None:
     from teeclient import __version__
 
     typer.echo(__version__)
+
+
+def _attach_examples() -> None:
+    from teeclient.cli.examples import attach_examples
+
+    attach_examples(app)
+
+
+_attach_examples()
 
 
 def main() -> None:

@@ -64,6 +64,10 @@ class VerifyArgs:
     rim_url: str | None
     ocsp_url: str | None
     nonce: str | None = None
+    explain: bool = False
+    ear_key: Path | None = None
+    ear_out: Path | None = None
+    log: bool | None = None
 
 
 _MAX_NONCE_BYTES = 1024
@@ -131,9 +135,15 @@ def run(args: VerifyArgs) -> int:
     state: dict[str, str] = {}
     policy = None
     when = None
+    ear_key = None
+    expected_nonce = None
     try:
         at = _parse_at(args.at)
         expected_nonce = _nonce(args.nonce)
+        if args.ear_key is not None:
+            from teeclient.ear import load_private_key
+
+            ear_key = load_private_key(args.ear_key)
         policy = load_policy(args.policy) if args.policy is not None else load_baseline()
         loaded = load_input(args.evidence)
         supplied = CollateralSet.from_files(args.collateral)
@@ -151,6 +161,9 @@ def run(args: VerifyArgs) -> int:
                 )
             product = product or bundled
             when = at or loaded.captured_at
+            if expected_nonce is None and loaded.nonce and evidence.platform in ("nitro", "nvidia"):
+                expected_nonce = _nonce(loaded.nonce)  # the challenge the bundle recorded
+            state["log_source"] = loaded.target
         else:
             evidence = loaded
             when = at or utc_now()
@@ -185,7 +198,20 @@ def run(args: VerifyArgs) -> int:
                 captured_at=when,
                 product=product,
             )
+            if expected_nonce is not None:
+                from dataclasses import replace
+
+                bundle = replace(bundle, nonce=expected_nonce.hex())
             args.save_bundle.write_bytes(bundle.to_json())
+        from teeclient.cli.verify_extras import record_in_log
+
+        appraisal = record_in_log(
+            appraisal,
+            enabled=args.log,
+            source=state.get("log_source") or str(Path(evidence.source).resolve()),
+            platform=evidence.platform,
+            evidence_sha256=state["sha256"],
+        )
         outcome = VerifyOutcome(
             evidence_source=evidence.source,
             evidence_sha256=state["sha256"],
@@ -211,10 +237,27 @@ def run(args: VerifyArgs) -> int:
             error=exc,
             exit_code=exit_code_for(exc),
         )
-    if args.json_output:
-        emit_json(verify_json(outcome))
+    from teeclient.cli.verify_extras import add_explanations, emit_ear, explain_text
+
+    document = verify_json(outcome) if args.json_output else None
+    if document is not None and args.explain:
+        add_explanations(document, outcome)
+    ear_nonce = expected_nonce if outcome.appraisal is not None else None
+    override = None
+    if document is not None:
+        if ear_key is not None:
+            override = emit_ear(
+                outcome, ear_key, output=args.ear_out, nonce=ear_nonce, document=document
+            )
+        emit_json(document)
     else:
         sys.stdout.write(render_verify_human(outcome, color=sys.stdout.isatty()))
+        if args.explain:
+            sys.stdout.write(explain_text(outcome))
         if outcome.error is not None:
             sys.stderr.write(f"teeclient: {outcome.error}\n")
-    return outcome.exit_code
+        if ear_key is not None:
+            override = emit_ear(
+                outcome, ear_key, output=args.ear_out, nonce=ear_nonce, document=None
+            )
+    return override if override is not None else outcome.exit_code

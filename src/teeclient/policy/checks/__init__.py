@@ -20,6 +20,7 @@ _SECTIONS = {
     "nvidia_switch": "teeclient.policy.checks.nvidia_switch",
     "tdx": "teeclient.policy.checks.tdx",
     "nitro": "teeclient.policy.checks.nitro",
+    "log": "teeclient.policy.checks.log",
 }
 
 
