@@ -282,16 +282,25 @@ class OhttpGateway:
     def _seal(
         self, sender: ohttp.ChunkedResponseSender, response: httpx.Response
     ) -> Iterator[bytes]:
+        """Seal the app's answer: in-memory bodies in one write, streams piece by piece (the
+        response nonce travels with the first chunk; the final chunk only after the end)."""
         try:
-            yield sender.header
-            pending = bhttp.encode_response_head(
+            head = bhttp.encode_response_head(
                 response.status_code, response_fields(response.headers)
             )
+            if isinstance(response.stream, httpx.ByteStream):
+                content = b"".join(response.stream)
+                yield sender.header + sender.finish(
+                    head + bhttp.encode_content_chunk(content) + bhttp.encode_message_end()
+                )
+                return
+            pending = sender.header
+            plaintext = head
             for piece in _sync_stream(response):
                 if piece:
-                    yield sender.seal(pending + bhttp.encode_content_chunk(piece))
-                    pending = b""
-            yield sender.finish(pending + bhttp.encode_message_end())
+                    yield pending + sender.seal(plaintext + bhttp.encode_content_chunk(piece))
+                    pending = plaintext = b""
+            yield pending + sender.finish(plaintext + bhttp.encode_message_end())
         finally:
             response.close()
 

@@ -126,6 +126,8 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         owner = self.server.owner
         conn: socket.socket = self.request
+        with contextlib.suppress(OSError):  # write each response piece at once (no Nagle delay)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if owner.ssl_context is not None:
             try:
                 conn = owner.ssl_context.wrap_socket(conn, server_side=True)
@@ -201,8 +203,9 @@ class _Handler(socketserver.BaseRequestHandler):
                 head.append(b"transfer-encoding: chunked")
             if not keep:
                 head.append(b"connection: close")
-            wfile.write(b"\r\n".join(head) + b"\r\n\r\n")
+            pending = b"\r\n".join(head) + b"\r\n\r\n"
             if method == "HEAD":
+                wfile.write(pending)
                 return
             stream = response.stream
             assert isinstance(stream, httpx.SyncByteStream)
@@ -210,11 +213,11 @@ class _Handler(socketserver.BaseRequestHandler):
                 if not piece:
                     continue
                 if sized:
-                    wfile.write(piece)
+                    wfile.write(pending + piece)
                 else:
-                    wfile.write(b"%x\r\n%b\r\n" % (len(piece), piece))
-            if not sized:
-                wfile.write(b"0\r\n\r\n")
+                    wfile.write(pending + b"%x\r\n%b\r\n" % (len(piece), piece))
+                pending = b""
+            wfile.write(pending + (b"" if sized else b"0\r\n\r\n"))
         finally:
             response.close()
 

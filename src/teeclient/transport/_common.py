@@ -279,6 +279,7 @@ class RequestInfo:
     headers: tuple[tuple[bytes, bytes], ...]
     content: bytes | None  # None: streamed (not replayable)
     clear_headers: tuple[tuple[bytes, bytes], ...] = ()  # EHBP only: headers left in clear
+    head: bytes = b""  # the encoded Binary HTTP request head
 
 
 def describe_request(request: httpx.Request) -> RequestInfo:
@@ -309,22 +310,25 @@ def describe_request(request: httpx.Request) -> RequestInfo:
             continue
         headers.append((name, value))
     path = request.url.raw_path.decode("ascii")
-    info = RequestInfo(
-        method=request.method,
-        scheme=request.url.scheme,
-        authority=request.url.netloc.decode("ascii"),
-        path=path,
-        headers=tuple(headers),
-        content=content,
-        clear_headers=tuple(clear),
-    )
-    try:  # validate now, before anything is sent
-        bhttp.encode_request_head(info.method, info.scheme, info.authority, path, info.headers)
+    authority = request.url.netloc.decode("ascii")
+    try:  # encoded (and so validated) now, before anything is sent
+        head = bhttp.encode_request_head(
+            request.method, request.url.scheme, authority, path, headers
+        )
     except ValueError as exc:
         raise UsageError(
             f"the request cannot be carried in Binary HTTP: {exc}", field="request"
         ) from exc
-    return info
+    return RequestInfo(
+        method=request.method,
+        scheme=request.url.scheme,
+        authority=authority,
+        path=path,
+        headers=tuple(headers),
+        content=content,
+        clear_headers=tuple(clear),
+        head=head,
+    )
 
 
 # --- exchanges -------------------------------------------------------------------------------
@@ -496,7 +500,7 @@ class Exchange:
         """The first bytes of the outer body (with ``content`` when it is in memory)."""
         info = self.request
         if self._ohttp is not None:
-            head = bhttp.encode_request_head(
+            head = info.head or bhttp.encode_request_head(
                 info.method, info.scheme, info.authority, info.path, info.headers
             )
             data = head + bhttp.encode_content_chunk(content or b"")
