@@ -79,3 +79,17 @@ def test_verify_api_loads_no_cli_dependencies() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(proc.stdout) == []
+
+
+def test_client_loads_no_openai_until_asked() -> None:
+    code = (
+        "import json, sys\n"
+        "import teeclient\n"
+        "teeclient.Client('https://enclave.example'), teeclient.AsyncClient\n"
+        "print(json.dumps(sorted(m for m in sys.modules\n"
+        "                        if m.split('.')[0] in ('openai', 'typer'))))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(proc.stdout) == []

@@ -51,7 +51,13 @@ def test_chat_prints_the_answer(
 ) -> None:
     stand_in, url = enclave
     monkeypatch.setenv("TEECLIENT_API_KEY", "sk-cli")
-    args = ["chat", url, "hello enclave", "--policy", _policy(tmp_path, stand_in.measurement)]
+    args: list[str | Path] = [
+        "chat",
+        url,
+        "hello enclave",
+        "--policy",
+        _policy(tmp_path, stand_in.measurement),
+    ]
     code, out, err = invoke(*args, *(["--stream"] if stream else []), "--offline")
     assert code == 0, err
     assert out == "Echo: hello enclave\n"
