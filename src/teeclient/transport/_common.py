@@ -387,10 +387,11 @@ class _OhttpReader:
 
     def feed(self, data: bytes) -> list[bytes]:
         self._info.ciphertext_received += len(data)
-        out: list[bytes] = []
-        for plaintext in self._receiver.feed(data):
-            out += self._content(self._decoder.feed(plaintext))
-        return out
+        plaintexts = self._receiver.feed(data)  # each chunk authenticated: decode them at once
+        if not plaintexts:
+            return []
+        joined = plaintexts[0] if len(plaintexts) == 1 else b"".join(plaintexts)
+        return self._content(self._decoder.feed(joined))
 
     def finish(self) -> list[bytes]:
         final = self._receiver.finish()

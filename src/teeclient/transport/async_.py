@@ -73,16 +73,18 @@ class _ResponseBody(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         pending, self._pending = self._pending, []
-        for piece in pending:
-            yield piece
+        if pending:
+            yield b"".join(pending)
         if self._done:
             return
         self._done = True
         async for chunk in self._iterator:
-            for piece in self._reader.feed(chunk):
-                yield piece
-        for piece in self._reader.finish():
-            yield piece
+            pieces = self._reader.feed(chunk)
+            if pieces:  # what one read authenticated, as one piece (as plaintext httpx reads)
+                yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        last = self._reader.finish()
+        if last:
+            yield b"".join(last)
 
     async def aclose(self) -> None:
         await self._outer.aclose()

@@ -85,13 +85,18 @@ class _ResponseBody(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         pending, self._pending = self._pending, []
-        yield from pending
+        if pending:
+            yield b"".join(pending)
         if self._done:
             return
         self._done = True
         for chunk in self._iterator:
-            yield from self._reader.feed(chunk)
-        yield from self._reader.finish()
+            pieces = self._reader.feed(chunk)
+            if pieces:  # what one read authenticated, as one piece (as plaintext httpx reads)
+                yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        last = self._reader.finish()
+        if last:
+            yield b"".join(last)
 
     def close(self) -> None:
         self._outer.close()
