@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 import httpx
 
@@ -35,19 +36,26 @@ from teeclient.errors import (
     TeeclientError,
 )
 from teeclient.protocol import bhttp, ehbp, ohttp
-from teeclient.protocol.hpke import AeadId, KdfId, KemId, Suite
-from teeclient.protocol.keyconfig import serialize_key_config_list
+from teeclient.protocol.hpke import AeadId, KdfId, KemId, PrivateKey, Suite
+from teeclient.protocol.keyconfig import KeyConfig, serialize_key_config_list
 from teeclient.protocol.ohttp import Gateway, GatewayKey
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_BYTES",
     "GATEWAY_PATH",
     "EhbpGateway",
+    "GatewayKeys",
     "Handler",
     "OhttpGateway",
     "StreamingBody",
+    "WSGIApp",
+    "default_suites",
+    "ehbp_gateway",
     "not_found",
+    "ohttp_gateway",
     "response_fields",
+    "wsgi_app",
+    "wsgi_handler",
 ]
 
 logger = logging.getLogger(__name__)
@@ -429,3 +437,119 @@ class EhbpGateway:
             headers=out_headers,
             stream=StreamingBody(sealed()),
         )
+
+
+# --- WSGI adapters (the mock enclave is a WSGI application) ---------------------------------
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class GatewayKeys(Protocol):
+    """Key configurations and their private keys, in the same order (the enclave's keys)."""
+
+    @property
+    def configs(self) -> Sequence[KeyConfig]:
+        """The RFC 9458 key configurations."""
+        ...
+
+    @property
+    def private_keys(self) -> Sequence[PrivateKey]:
+        """The matching private keys."""
+        ...
+
+
+def wsgi_handler(app: WSGIApp) -> Handler:
+    """An httpx-shaped handler that calls a WSGI application (its body streams back)."""
+    return httpx.WSGITransport(app=app).handle_request
+
+
+class _WsgiInput(httpx.SyncByteStream):
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self._input = environ.get("wsgi.input")
+        length = environ.get("CONTENT_LENGTH") or ""
+        self._remaining: int | None = int(length) if length.isdigit() else None
+        if self._remaining is None and not environ.get("wsgi.input_terminated"):
+            self._remaining = 0  # no length and not terminated: no body (PEP 3333)
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._input is None:
+            return
+        while self._remaining is None or self._remaining > 0:
+            size = 65536 if self._remaining is None else min(65536, self._remaining)
+            data = self._input.read(size)
+            if not data:
+                return
+            if self._remaining is not None:
+                self._remaining -= len(data)
+            yield data
+
+
+class _Closing:
+    """The WSGI result: the response body, closed when the server is done with it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        stream = self._response.stream
+        assert isinstance(stream, httpx.SyncByteStream)
+        for piece in stream:
+            if piece:
+                yield piece
+
+    def close(self) -> None:
+        self._response.close()
+
+
+def wsgi_app(handler: Handler) -> WSGIApp:
+    """A WSGI application that serves an httpx-shaped handler (request bodies streamed in)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        headers: list[tuple[str, str]] = []
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                headers.append((key[5:].replace("_", "-").lower(), value))
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+                headers.append((key.replace("_", "-").lower(), value))
+        host = environ.get("HTTP_HOST") or (
+            f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+        )
+        query = environ.get("QUERY_STRING", "")
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
+        request = httpx.Request(
+            environ["REQUEST_METHOD"],
+            url + (f"?{query}" if query else ""),
+            headers=headers,
+            stream=_WsgiInput(environ),
+        )
+        response = handler(request)
+        out = [
+            (n.decode("latin-1"), v.decode("latin-1"))
+            for n, v in response.headers.raw
+            if n.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")
+        ]
+        start_response(f"{response.status_code} {response.reason_phrase}", out)
+        return _Closing(response)
+
+    return app
+
+
+def _gateway_keys(keys: GatewayKeys) -> list[GatewayKey]:
+    return [
+        GatewayKey(config=config, private_key=private)
+        for config, private in zip(keys.configs, keys.private_keys, strict=True)
+    ]
+
+
+def ohttp_gateway(model_app: WSGIApp, keys: GatewayKeys) -> WSGIApp:
+    """The chunked-OHTTP gateway in front of a WSGI model (``MockEnclave(gateway=…)``): requests
+    to ``/.well-known/ohttp-gateway`` are decrypted and forwarded; anything else is refused
+    (404), so the model is reachable only through the encryption."""
+    return wsgi_app(OhttpGateway(wsgi_handler(model_app), keys=_gateway_keys(keys)))
+
+
+def ehbp_gateway(model_app: WSGIApp, keys: GatewayKeys) -> WSGIApp:
+    """The EHBP gateway in front of a WSGI model, with the enclave's first (X25519) key."""
+    server = ehbp.Server(keys.private_keys[0], key_id=keys.configs[0].key_id)
+    return wsgi_app(EhbpGateway(wsgi_handler(model_app), server=server))
