@@ -205,11 +205,15 @@ class AttestedTransport(httpx.BaseTransport):
     # -- I/O ----------------------------------------------------------------------------------
 
     def _inner_transport(self) -> httpx.BaseTransport:
-        if self._inner is None:
-            pins = self._state.tls_pins
-            assert pins is not None
-            self._inner = httpx.HTTPTransport(verify=pins.ssl_context())
-        return self._inner
+        inner = self._inner
+        if inner is None:
+            with self._lock:
+                if self._inner is None:
+                    pins = self._state.tls_pins
+                    assert pins is not None
+                    self._inner = httpx.HTTPTransport(verify=pins.ssl_context())
+                inner = self._inner
+        return inner
 
     def _send(
         self, exchange: Exchange, request: httpx.Request
