@@ -60,7 +60,10 @@ __all__ = [
     "Pinned",
     "Profile",
     "RequestInfo",
+    "ResponseReader",
     "Send",
+    "describe_request",
+    "pin_identity",
     "request_flow",
 ]
 
