@@ -25,7 +25,6 @@ from typing import Any
 
 from teeclient._time import iso, parse_time
 from teeclient.errors import TrustLogError
-from teeclient.platforms.nitro.claims import NitroClaims
 from teeclient.policy.result import Appraisal, Claims
 
 __all__ = [
@@ -87,11 +86,14 @@ def identity_of(claims: Claims) -> tuple[dict[str, str], dict[str, str]]:
     elif kind == "tdx":
         for name in ("mr_seam", "mr_td", "rtmr0", "rtmr1", "rtmr2", "rtmr3"):
             m[name] = str(getattr(claims, name))
-    elif isinstance(claims, NitroClaims):
-        for index in (0, 1, 2, 3, 4, 8):
-            value = claims.pcr(index)
-            if value is not None:
-                m[f"pcr{index}"] = str(value)
+    elif kind == "nitro":
+        from teeclient.platforms.nitro.claims import NitroClaims  # lazy: start-up time
+
+        if isinstance(claims, NitroClaims):
+            for index in (0, 1, 2, 3, 4, 8):
+                value = claims.pcr(index)
+                if value is not None:
+                    m[f"pcr{index}"] = str(value)
         public_key = getattr(claims, "public_key", None)
         if public_key:
             keys["public_key_sha256"] = _digest(str(public_key))

@@ -17,10 +17,16 @@ from typing import TYPE_CHECKING
 from teeclient._time import require_aware, utc_now
 from teeclient.bundle import Bundle, BundleEvidence, is_bundle
 from teeclient.collateral.gather import Gathered, Progress, gather
-from teeclient.collateral.items import CollateralItem, CollateralSet
+from teeclient.collateral.items import CollateralItem, CollateralRequest, CollateralSet
 from teeclient.collateral.settings import CollateralSettings
-from teeclient.errors import InputError, UsageError
-from teeclient.platforms import VerifyOptions, detect_platform, plan_collateral, verify_evidence
+from teeclient.errors import CollateralError, InputError, ParseError, UsageError
+from teeclient.platforms import (
+    VerifyOptions,
+    detect_platform,
+    plan_collateral,
+    plan_rounds,
+    verify_evidence,
+)
 from teeclient.policy.appraise import appraise
 from teeclient.policy.checks.collateral import collateral_checks
 from teeclient.policy.load import load_baseline, load_policy
@@ -36,6 +42,7 @@ __all__ = [
     "Evidence",
     "as_collateral_set",
     "build_fetcher",
+    "bundle_nonce",
     "collect_collateral",
     "load_evidence",
     "load_input",
@@ -48,6 +55,9 @@ __all__ = [
 ]
 
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024
+#: Upper bound on planning rounds in ``collect_collateral`` (NVIDIA uses two: RIMs, then OCSP
+#: for their signing chains).
+MAX_PLAN_ROUNDS = 3
 
 # Platforms whose verifier compares the caller's nonce with the evidence (and the sizes they
 # accept); for the others a nonce is refused rather than silently ignored (SEV-SNP and TDX:
@@ -147,11 +157,17 @@ def resolve_policy(policy: PolicyInput) -> Policy:
 def revocation_need(policy: Policy, platform: str) -> str:
     """How the platform's revocation collateral must be obtained under ``policy``.
 
-    ``fetch`` (required, may use the network), ``cached`` (only from a bundle or the cache)
-    or ``off``.
+    ``[revocation]`` ``amd_crl`` (SEV-SNP), ``intel_crl`` (TDX: PCK and root CA CRLs) or
+    ``nvidia_ocsp`` (NVIDIA: OCSP answers): ``require`` and ``allow-stale-until`` → ``fetch``
+    (required, may use the network), ``if-present`` → ``cached`` (only from a bundle or the
+    cache), ``off`` → ``off``. Other platforms: ``cached``.
     """
     if platform == "sev-snp":
         mode = policy.revocation.amd_crl.mode
+    elif platform == "tdx":
+        mode = policy.revocation.intel_crl.mode
+    elif platform == "nvidia":
+        mode = policy.revocation.nvidia_ocsp.mode
     else:
         return "cached"
     if mode in (RevocationMode.REQUIRE, RevocationMode.ALLOW_STALE):
@@ -199,19 +215,42 @@ def collect_collateral(
 ) -> Gathered:
     """Plan what ``evidence`` needs beyond ``supplied`` and fetch it.
 
+    Planning is repeated with what was gathered counted as supplied, because some needs only
+    appear once other items are at hand (NVIDIA: OCSP for a RIM's signing chain needs the RIM);
+    it stops when a round plans nothing new, after the platform's ``plan_rounds`` (at most
+    ``MAX_PLAN_ROUNDS``).
+
     Raises:
         CollateralError: a required item could not be obtained.
         ParseError: the evidence cannot even be framed for planning.
     """
-    requests = plan_collateral(
-        evidence.platform,
-        evidence.data,
-        supplied=supplied,
-        options=VerifyOptions(product=product),
-        settings=settings if settings is not None else CollateralSettings(),
-        revocation=revocation,
-    )
-    return gather(requests, fetcher, progress=progress)
+    settings = settings if settings is not None else CollateralSettings()
+    options = VerifyOptions(product=product)
+    items: list[CollateralItem] = []
+    unavailable: list[tuple[CollateralRequest, CollateralError]] = []
+    planned: set[str] = set()
+    for _ in range(min(MAX_PLAN_ROUNDS, plan_rounds(evidence.platform))):
+        requests = plan_collateral(
+            evidence.platform,
+            evidence.data,
+            supplied=CollateralSet(supplied.items + tuple(items)),
+            options=options,
+            settings=settings,
+            revocation=revocation,
+        )
+        fresh: list[CollateralRequest] = []
+        for request in requests:
+            if request.key not in planned:
+                planned.add(request.key)
+                fresh.append(request)
+        if not fresh:
+            break
+        gathered = gather(fresh, fetcher, progress=progress)
+        items.extend(gathered.items)
+        unavailable.extend(gathered.unavailable)
+        if not gathered.items:
+            break  # nothing new to plan from
+    return Gathered(items=tuple(items), unavailable=tuple(unavailable))
 
 
 def verify_claims(
@@ -356,6 +395,23 @@ def bundle_evidence(bundle: Bundle) -> Evidence:
     return ev
 
 
+def bundle_nonce(bundle: Bundle, platform: str) -> bytes | None:
+    """The challenge a bundle recorded, for platforms whose verifier compares one (NVIDIA,
+    Nitro); None for the others or when none was recorded.
+
+    Raises:
+        ParseError: the recorded nonce is not hex.
+    """
+    if bundle.nonce is None or platform not in _NONCE_SIZES:
+        return None
+    try:
+        return bytes.fromhex(bundle.nonce)
+    except ValueError as exc:
+        raise ParseError(
+            "bundle nonce is not hex", platform="bundle", field="nonce", actual=bundle.nonce[:80]
+        ) from exc
+
+
 def verify_bundle(
     bundle: Bundle | str | Path,
     *,
@@ -363,8 +419,11 @@ def verify_bundle(
     trust: TrustStore | None = None,
     at: datetime | None = None,
     fetcher: Fetcher | None = None,
+    nonce: bytes | None = None,
 ) -> Appraisal:
     """Re-verify a bundle at its capture time (or ``at``); offline unless ``fetcher`` is given.
+
+    ``nonce`` defaults to the challenge the bundle recorded (``bundle_nonce``).
 
     Raises:
         ParseError: a malformed bundle. See ``verify`` for the rest.
@@ -380,8 +439,9 @@ def verify_bundle(
             )
         bundle = loaded
     now = require_aware(at) if at is not None else bundle.captured_at
+    evidence = bundle_evidence(bundle)
     appraisal, _ = _verify_with(
-        bundle_evidence(bundle),
+        evidence,
         CollateralSet(bundle.collateral),
         policy=resolve_policy(policy),
         trust=trust,
@@ -390,6 +450,7 @@ def verify_bundle(
         fetcher=fetcher,
         settings=None,
         progress=None,
+        nonce=nonce if nonce is not None else bundle_nonce(bundle, evidence.platform),
     )
     return appraisal
 
@@ -402,12 +463,15 @@ def make_bundle(
     captured_at: datetime,
     product: str | None = None,
     target: str | None = None,
+    nonce: bytes | None = None,
 ) -> Bundle:
-    """A bundle of ``evidence`` with every collateral item, exactly as obtained."""
+    """A bundle of ``evidence`` with every collateral item, exactly as obtained, and the
+    challenge ``nonce`` that was sent for it (if any)."""
     options = {"product": product} if product else {}
     return Bundle(
         captured_at=require_aware(captured_at),
         target=target or evidence.source,
+        nonce=nonce.hex() if nonce is not None else None,
         evidence=BundleEvidence(
             platform=evidence.platform, data=evidence.data, source=evidence.source
         ),

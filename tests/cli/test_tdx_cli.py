@@ -48,13 +48,19 @@ def test_verify_json_for_every_vector(name: str) -> None:
 
 
 def test_missing_collateral_exit_4() -> None:
+    # --offline: nothing supplied, so the PCS requests would otherwise go to Intel.
     code, out = _verify(
-        [str(TDX / "v4-gcp-cos113-padded" / "quote.dat"), "--at", "2025-01-01T00:00:00Z"]
+        [
+            str(TDX / "v4-gcp-cos113-padded" / "quote.dat"),
+            "--at",
+            "2025-01-01T00:00:00Z",
+            "--offline",
+        ]
     )
     assert code == 4
     assert out["verified"] is False
-    assert out["error"]["code"] == "tdx.collateral_missing"
-    assert out["components"][0]["kind"] == "tdx"
+    assert out["error"]["code"] == "collateral.missing"
+    assert out["error"]["field"] == "tdx.tcb_info.00806f050000"
 
 
 def test_tampered_quote_exit_3(tmp_path: Path) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from teeclient.collateral.settings import CollateralSettings
+from teeclient.collateral.settings import DEFAULT_BASE_URLS, CollateralSettings
 
 REAL = Path(__file__).resolve().parent.parent.parent / "fixtures" / "real" / "sev-snp"
 GENOA = REAL / "genoa-v5-oak"
@@ -53,6 +58,65 @@ def fast_settings(
     }
     defaults.update(changes)
     return replace(settings, **defaults)  # type: ignore[arg-type]
+
+
+def service_settings(
+    base: str, cache_dir: Path | None = None, **changes: object
+) -> CollateralSettings:
+    """``fast_settings`` with every service (AMD, Intel, NVIDIA) at the loopback ``base``; the
+    Intel root CA CRL (a full URL) at ``{base}/IntelSGXRootCA.der``."""
+    settings = fast_settings(base, cache_dir, **changes)
+    for service in DEFAULT_BASE_URLS:
+        url = f"{base.rstrip('/')}/IntelSGXRootCA.der" if service == "intel_root_crl" else base
+        settings = settings.with_base_url(service, url)
+    return settings
+
+
+# A CLI run in a process where every socket creation or connection fails (and is counted).
+NO_SOCKET = """
+import socket, sys
+attempts = []
+class Blocked(socket.socket):
+    def __init__(self, *a, **k):
+        attempts.append(a)
+        raise OSError("network blocked in this test")
+socket.socket = Blocked
+def create_connection(*a, **k):
+    attempts.append(a)
+    raise OSError("network blocked in this test")
+socket.create_connection = create_connection
+import atexit
+atexit.register(lambda: sys.stderr.write(f"SOCKET_ATTEMPTS={len(attempts)}\\n"))
+from teeclient.cli import main
+sys.argv = ["teeclient"] + sys.argv[1:]
+main()
+"""
+
+
+def run_without_network(*args: str) -> tuple[int, dict[str, Any], str]:
+    """Run ``teeclient ARGS`` with sockets blocked; (exit code, JSON output, stderr)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", NO_SOCKET, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert "SOCKET_ATTEMPTS=0" in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+def appraisal_checks(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(id, status, message) of every non-collateral check of a teeclient.verify/v1 output."""
+    checks = doc["checks"]
+    assert isinstance(checks, list)
+    return [
+        (c["id"], c["status"], c["message"])
+        for c in checks
+        if not c["id"].startswith("collateral.")
+    ]
 
 
 @dataclass

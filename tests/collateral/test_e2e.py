@@ -35,7 +35,7 @@ from teeclient.testing.evidence import SnpReportSpec
 from teeclient.testing.pki.amd import AmdPki
 from teeclient.trust import TrustStore
 
-from .conftest import GENOA, GENOA_NOW, REAL, Clock, fast_settings
+from .conftest import GENOA, GENOA_NOW, NO_SOCKET, REAL, Clock, fast_settings
 
 REPORT = (GENOA / "report.bin").read_bytes()
 VCEK = (GENOA / "vcek.der").read_bytes()
@@ -309,26 +309,6 @@ def test_crl_required_fetched_refetched_after_next_update_and_stale_if_error(
 # --- bundles: fetch, then re-verify offline in a process that cannot open sockets ---------
 
 
-_NO_SOCKET = """
-import socket, sys
-attempts = []
-class Blocked(socket.socket):
-    def __init__(self, *a, **k):
-        attempts.append(a)
-        raise OSError("network blocked in this test")
-socket.socket = Blocked
-def create_connection(*a, **k):
-    attempts.append(a)
-    raise OSError("network blocked in this test")
-socket.create_connection = create_connection
-import atexit
-atexit.register(lambda: sys.stderr.write(f"SOCKET_ATTEMPTS={len(attempts)}\\n"))
-from teeclient.cli import main
-sys.argv = ["teeclient"] + sys.argv[1:]
-main()
-"""
-
-
 def _checks(doc: dict[str, object]) -> list[tuple[str, str]]:
     checks = doc["checks"]
     assert isinstance(checks, list)
@@ -381,7 +361,7 @@ def test_fetch_bundle_reverifies_offline_with_no_socket(
         [
             sys.executable,
             "-c",
-            _NO_SOCKET,
+            NO_SOCKET,
             "verify",
             str(bundle),
             "--offline",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -178,6 +180,13 @@ def fetch(
         list[Path] | None, typer.Option("--collateral", "-c", help="Collateral you already have.")
     ] = None,
     product: Annotated[str | None, typer.Option(help="SEV-SNP product for v2 reports.")] = None,
+    nonce: Annotated[
+        str | None,
+        typer.Option(
+            help="The challenge sent with the request, hex; recorded in the bundle and checked "
+            "when it is re-verified (NVIDIA, AWS Nitro)."
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
@@ -198,7 +207,9 @@ def fetch(
         "rim_url": rim_url,
         "ocsp_url": ocsp_url,
     }
-    raise typer.Exit(run(evidence, output, collateral or [], product, json_output, settings_args))
+    raise typer.Exit(
+        run(evidence, output, collateral or [], product, json_output, settings_args, nonce=nonce)
+    )
 
 
 @cache_app.command("status")
@@ -500,6 +511,35 @@ def _attach_examples() -> None:
 _attach_examples()
 
 
+def _leaf_command(name: str) -> typer.models.CommandInfo | None:
+    """The top-level command called ``name`` (not a group), or None."""
+    for info in app.registered_commands:
+        callback = info.callback
+        if callback is None:
+            continue
+        if (info.name or callback.__name__.replace("_", "-")) == name:
+            return info
+    return None
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    A top-level command (``verify``, ``fetch``, ``inspect``…) is dispatched to a one-command
+    app built from the same registration, so start-up does not build the click parameters of
+    every other command; usage and help read the same (``teeclient verify [OPTIONS] …``).
+    Completion requests and groups go through the full app.
+    """
+    argv = sys.argv[1:]
+    if argv and not any(k.startswith("_TEECLIENT_COMPLETE") for k in os.environ):
+        info = _leaf_command(argv[0])
+        if info is not None:
+            single = typer.Typer(
+                add_completion=False,
+                pretty_exceptions_enable=False,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+            single.registered_commands.append(info)
+            single(args=argv[1:], prog_name=f"teeclient {argv[0]}")
+            return
+    app(prog_name="teeclient")

@@ -19,10 +19,14 @@ def run(
     product: str | None,
     json_output: bool,
     settings_args: dict[str, object],
+    *,
+    nonce: str | None = None,
 ) -> int:
-    """Fetch every collateral item the evidence needs (CRLs too) and write a bundle."""
+    """Fetch every collateral item the evidence needs (CRLs and OCSP answers too) and write
+    a bundle (recording the challenge ``nonce``, hex, if given)."""
     from teeclient._time import iso, utc_now
     from teeclient.cli.common import Progress, collateral_settings
+    from teeclient.cli.verify import parse_nonce
     from teeclient.collateral.items import CollateralSet
     from teeclient.verification import (
         build_fetcher,
@@ -32,6 +36,7 @@ def run(
     )
 
     try:
+        challenge = parse_nonce(nonce)
         evidence = load_evidence(evidence_path)
         supplied = CollateralSet.from_files(collateral)
         settings = collateral_settings(**settings_args)  # type: ignore[arg-type]
@@ -47,7 +52,12 @@ def run(
         )
         now = utc_now()
         bundle = make_bundle(
-            evidence, supplied=supplied, gathered=gathered.items, captured_at=now, product=product
+            evidence,
+            supplied=supplied,
+            gathered=gathered.items,
+            captured_at=now,
+            product=product,
+            nonce=challenge,
         )
         output.write_bytes(bundle.to_json())
     except TeeclientError as exc:

@@ -12,37 +12,7 @@ from teeclient.cli.exit_codes import ACCEPTED, REJECTED, exit_code_for
 from teeclient.cli.render import VerifyOutcome, emit_json, render_verify_human, verify_json
 from teeclient.errors import TeeclientError, UsageError
 
-__all__ = ["VerifyArgs", "run"]
-
-_MAX_NONCE_BYTES = 1024
-
-
-def _parse_nonce(text: str | None) -> bytes | None:
-    """``--nonce`` hex (optional 0x, case-insensitive) → bytes.
-
-    Raises:
-        UsageError: not an even number of hex digits, or longer than 1024 bytes.
-    """
-    if text is None:
-        return None
-    raw = text.strip().lower().removeprefix("0x")
-    try:
-        value = bytes.fromhex(raw)
-    except ValueError as exc:
-        raise UsageError(
-            "--nonce is not hex",
-            field="--nonce",
-            expected="an even number of hex digits",
-            actual=text[:80],
-        ) from exc
-    if len(value) > _MAX_NONCE_BYTES or any(c.isspace() for c in raw):
-        raise UsageError(
-            "--nonce is too long or contains spaces",
-            field="--nonce",
-            expected=f"<= {_MAX_NONCE_BYTES} bytes of hex",
-            actual=text[:80],
-        )
-    return value
+__all__ = ["VerifyArgs", "parse_nonce", "run"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +43,7 @@ class VerifyArgs:
 _MAX_NONCE_BYTES = 1024
 
 
-def _nonce(text: str | None) -> bytes | None:
+def parse_nonce(text: str | None) -> bytes | None:
     """``--nonce`` hex (optional 0x, case-insensitive) → bytes (1–1024 bytes).
 
     Raises:
@@ -127,6 +97,7 @@ def run(args: VerifyArgs) -> int:
     from teeclient.verification import (
         build_fetcher,
         bundle_evidence,
+        bundle_nonce,
         load_input,
         make_bundle,
         verify_with_details,
@@ -139,7 +110,7 @@ def run(args: VerifyArgs) -> int:
     expected_nonce = None
     try:
         at = _parse_at(args.at)
-        expected_nonce = _nonce(args.nonce)
+        expected_nonce = parse_nonce(args.nonce)
         if args.ear_key is not None:
             from teeclient.ear import load_private_key
 
@@ -161,8 +132,8 @@ def run(args: VerifyArgs) -> int:
                 )
             product = product or bundled
             when = at or loaded.captured_at
-            if expected_nonce is None and loaded.nonce and evidence.platform in ("nitro", "nvidia"):
-                expected_nonce = _nonce(loaded.nonce)  # the challenge the bundle recorded
+            if expected_nonce is None:
+                expected_nonce = bundle_nonce(loaded, evidence.platform)
             state["log_source"] = loaded.target
         else:
             evidence = loaded
@@ -197,11 +168,8 @@ def run(args: VerifyArgs) -> int:
                 gathered=gathered.items,
                 captured_at=when,
                 product=product,
+                nonce=expected_nonce,
             )
-            if expected_nonce is not None:
-                from dataclasses import replace
-
-                bundle = replace(bundle, nonce=expected_nonce.hex())
             args.save_bundle.write_bytes(bundle.to_json())
         from teeclient.cli.verify_extras import record_in_log
 

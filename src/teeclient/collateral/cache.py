@@ -19,7 +19,6 @@ import base64
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -43,7 +42,13 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncCachingFetcher", "CacheEntry", "CachingFetcher", "DiskCache"]
 
-log = logging.getLogger(__name__)
+
+def _warn(message: str, *args: object) -> None:
+    """Log a warning on this module's logger (``logging`` is imported only when needed)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
+
 
 _MAX_META_BYTES = 256 * 1024
 _META_VERSION = 1
@@ -148,7 +153,7 @@ class DiskCache:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            log.warning("discarding unreadable cache entry %s: %s", key, exc)
+            _warn("discarding unreadable cache entry %s: %s", key, exc)
             self.delete(key)
             return None
         try:
@@ -179,7 +184,7 @@ class DiskCache:
                 purpose=str(meta.get("purpose", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            log.warning("discarding corrupt cache entry %s: %s", key, exc)
+            _warn("discarding corrupt cache entry %s: %s", key, exc)
             self.delete(key)
             return None
         return entry
@@ -254,7 +259,7 @@ class CachingFetcher:
         if entry is None:
             return None
         if not self.validator(entry.item):
-            log.warning("discarding cached %s: content no longer parses", entry.item.source)
+            _warn("discarding cached %s: content no longer parses", entry.item.source)
             self.cache.delete(entry.key)
             return None
         return entry
@@ -277,7 +282,7 @@ class CachingFetcher:
                 item = self.inner.fetch(request)
             except CollateralError:
                 if entry is not None and now <= entry.valid_until + self.stale_grace:
-                    log.warning("using stale cached %s (service unavailable)", request.url)
+                    _warn("using stale cached %s (service unavailable)", request.url)
                     return replace(entry.item, origin="cache-stale")
                 raise
             if not self.validator(item):

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from teeclient.collateral.items import CollateralItem, CollateralRequest
-from teeclient.errors import CollateralError
+from teeclient.collateral.validity import item_is_well_formed
+from teeclient.errors import CollateralError, CollateralInvalidError, CollateralMissingError
 
 if TYPE_CHECKING:
     from teeclient.collateral.fetch import AsyncFetcher, Fetcher
@@ -38,13 +39,34 @@ class Gathered:
 Progress = Callable[[GatherEvent], None]
 
 
+def _fatal(request: CollateralRequest, error: CollateralError) -> bool:
+    """True if failing to obtain ``request`` must stop verification."""
+    if not request.required:
+        return False
+    return not (request.absent_ok and isinstance(error, CollateralMissingError))
+
+
+def _checked(request: CollateralRequest, item: CollateralItem) -> CollateralItem:
+    """Refuse fetched content that does not parse as what it is (e.g. an OCSP ``tryLater``
+    answer served with HTTP 200); cached items were checked by the cache already."""
+    if item.origin == "network" and not item_is_well_formed(item):
+        raise CollateralInvalidError(
+            f"{request.purpose}: the service returned content that does not parse",
+            field=request.purpose,
+            expected=request.media_type or "collateral",
+            actual=f"{len(item.data)} bytes",
+        )
+    return item
+
+
 def gather(
     requests: Sequence[CollateralRequest], fetcher: Fetcher, *, progress: Progress | None = None
 ) -> Gathered:
     """Fetch each request in order.
 
     Raises:
-        CollateralError: a required request failed (the first such failure).
+        CollateralError: a required request failed (the first such failure; see
+            ``CollateralRequest.absent_ok``).
     """
     items: list[CollateralItem] = []
     unavailable: list[tuple[CollateralRequest, CollateralError]] = []
@@ -53,7 +75,7 @@ def gather(
         if progress:
             progress(GatherEvent(index=index, total=total, request=request, status="start"))
         try:
-            item = fetcher.fetch(request)
+            item = _checked(request, fetcher.fetch(request))
         except CollateralError as exc:
             if progress:
                 progress(
@@ -61,7 +83,7 @@ def gather(
                         index=index, total=total, request=request, status="failed", error=exc
                     )
                 )
-            if request.required:
+            if _fatal(request, exc):
                 raise
             unavailable.append((request, exc))
             continue
@@ -82,7 +104,7 @@ async def gather_async(requests: Sequence[CollateralRequest], fetcher: AsyncFetc
 
     async def one(request: CollateralRequest) -> CollateralItem | CollateralError:
         try:
-            return await fetcher.fetch(request)
+            return _checked(request, await fetcher.fetch(request))
         except CollateralError as exc:
             return exc
 
@@ -93,7 +115,7 @@ async def gather_async(requests: Sequence[CollateralRequest], fetcher: AsyncFetc
     unavailable: list[tuple[CollateralRequest, CollateralError]] = []
     for request, result in zip(requests, results, strict=True):
         if isinstance(result, CollateralError):
-            if request.required:
+            if _fatal(request, result):
                 raise result
             unavailable.append((request, result))
         else:

@@ -82,7 +82,10 @@ class CollateralRequest:
 
     Requests are planned from evidence by pure functions (``platforms.<p>.collateral``) and
     fetched by a ``Fetcher``; ``key`` identifies the response in caches and bundles.
-    ``required`` items make verification fail when unobtainable; ``allow_network=False``
+    ``required`` items make verification fail when unobtainable; ``absent_ok`` relaxes that
+    for items that simply do not exist or are not at hand offline (HTTP 404, nothing in the
+    bundle or cache): they are listed as unavailable and the platform verifier reports what
+    their absence means, while outages (timeouts, 429/5xx) still fail. ``allow_network=False``
     items are taken only from a bundle or the cache (never fetched).
     """
 
@@ -92,6 +95,7 @@ class CollateralRequest:
     body: bytes | None = None
     media_type: str | None = None
     required: bool = True
+    absent_ok: bool = False
     allow_network: bool = True
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 

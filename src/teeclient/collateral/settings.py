@@ -22,6 +22,8 @@ DEFAULT_BASE_URLS: Mapping[str, str] = {
     "intel_pcs": "https://api.trustedservices.intel.com",
     "nvidia_rim": "https://rim.attestation.nvidia.com",
     "nvidia_ocsp": "https://ocsp.ndis.nvidia.com",
+    # A full URL, not a base: the Intel SGX Root CA's CRL distribution point.
+    "intel_root_crl": "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der",
 }
 
 ENV_PREFIX = "TEECLIENT_"
@@ -60,6 +62,9 @@ class CollateralSettings:
     max_body_bytes: int = 8 * 1024 * 1024
     default_ttl: timedelta = timedelta(hours=1)
     stale_grace: timedelta = timedelta(0)
+    # NVIDIA OCSP requests carry a nonce derived from the evidence's own nonce (deterministic,
+    # so bundles re-plan to the same requests; echoed nonces are checked by the verifier).
+    ocsp_nonce: bool = False
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.deadline <= 0 or self.max_body_bytes <= 0:
@@ -69,7 +74,10 @@ class CollateralSettings:
             raise ValueError(f"unknown collateral services: {sorted(unknown)}")
 
     def base_url(self, service: str) -> str:
-        """The base URL of a collateral service (``amd_kds``, ``intel_pcs``, ...)."""
+        """The base URL of a collateral service (``amd_kds``, ``intel_pcs``, ...).
+
+        ``intel_root_crl`` is the full URL of the Intel SGX Root CA CRL, not a base.
+        """
         return self.base_urls.get(service, DEFAULT_BASE_URLS[service]).rstrip("/")
 
     def with_base_url(self, service: str, url: str) -> CollateralSettings:
@@ -99,7 +107,8 @@ class CollateralSettings:
         """Settings from ``TEECLIENT_*`` variables (only the CLI calls this).
 
         ``TEECLIENT_AMD_KDS_URL``, ``TEECLIENT_INTEL_PCS_URL``, ``TEECLIENT_NVIDIA_RIM_URL``,
-        ``TEECLIENT_NVIDIA_OCSP_URL``, ``TEECLIENT_CACHE_DIR``, ``TEECLIENT_NO_CACHE=1``,
+        ``TEECLIENT_NVIDIA_OCSP_URL``, ``TEECLIENT_INTEL_ROOT_CRL_URL`` (full URL),
+        ``TEECLIENT_CACHE_DIR``, ``TEECLIENT_NO_CACHE=1``, ``TEECLIENT_OCSP_NONCE=1``,
         ``TEECLIENT_HTTP_TIMEOUT`` (seconds, read timeout), ``TEECLIENT_HTTP_ATTEMPTS``.
 
         Raises:
@@ -116,6 +125,8 @@ class CollateralSettings:
             changes["cache_dir"] = Path(env[f"{ENV_PREFIX}CACHE_DIR"])
         if env.get(f"{ENV_PREFIX}NO_CACHE") in ("1", "true", "yes"):
             changes["use_cache"] = False
+        if env.get(f"{ENV_PREFIX}OCSP_NONCE") in ("1", "true", "yes"):
+            changes["ocsp_nonce"] = True
         for name, attr, kind in (
             ("HTTP_TIMEOUT", "read_timeout", float),
             ("HTTP_ATTEMPTS", "attempts", int),

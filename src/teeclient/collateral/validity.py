@@ -57,7 +57,8 @@ def content_valid_until(item: CollateralItem) -> datetime | None:
 
 
 def item_is_well_formed(item: CollateralItem) -> bool:
-    """True if the item parses as what it claims to be (used to discard corrupt cache entries)."""
+    """True if the item parses as what it claims to be (used to discard corrupt cache entries
+    and to refuse unusable answers, such as an unsuccessful OCSP response)."""
     kind = item.kind
     try:
         if kind in (ItemKind.CERTIFICATES, ItemKind.PEM_BUNDLE):
@@ -68,8 +69,9 @@ def item_is_well_formed(item: CollateralItem) -> bool:
             json.loads(item.data)
             return True
         if kind is ItemKind.OCSP:
-            ocsp.load_der_ocsp_response(item.data)
-            return True
+            response = ocsp.load_der_ocsp_response(item.data)
+            # tryLater, unauthorized, ... carry no answer: never cache or use them.
+            return response.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
     except (TeeclientError, ValueError, UnicodeDecodeError):
         return False
     return kind is not ItemKind.UNKNOWN

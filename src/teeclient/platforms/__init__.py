@@ -25,6 +25,7 @@ __all__ = [
     "describe_evidence",
     "detect_platform",
     "plan_collateral",
+    "plan_rounds",
     "verify_evidence",
 ]
 
@@ -115,6 +116,17 @@ def verify_evidence(
         data, collateral=collateral, trust=trust, now=now, options=options
     )
     return result
+
+
+def plan_rounds(platform: str) -> int:
+    """How many planning rounds ``platform``'s collateral may need (its planner module's
+    ``PLAN_ROUNDS``, default 1): NVIDIA plans OCSP for a RIM's chain once the RIM is at hand."""
+    try:
+        module = importlib.import_module(PLATFORMS[platform] + ".collateral")
+    except ModuleNotFoundError:
+        return 1
+    rounds = getattr(module, "PLAN_ROUNDS", 1)
+    return rounds if isinstance(rounds, int) and rounds >= 1 else 1
 
 
 def plan_collateral(

@@ -53,8 +53,10 @@ __all__ = [
     "OcspStatus",
     "build_request",
     "check_certificate",
+    "has_answer",
     "load_response",
     "looks_like_ocsp",
+    "request_nonce",
 ]
 
 PLATFORM = "nvidia"
@@ -86,6 +88,9 @@ class OcspResponse:
     parsed: ocsp.OCSPResponse
     source: str
     sha256: str
+    # The nonce of the OCSPRequest this response answered, when that request was recorded
+    # with it (fetched, cached and bundled items keep their request body): it must be echoed.
+    request_nonce: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,11 +165,33 @@ def looks_like_ocsp(data: bytes) -> bool:
     return True
 
 
-def load_response(data: bytes, *, source: str) -> OcspResponse:
-    """Parse an OCSP response (DER or base64 of DER); only SUCCESSFUL responses are usable.
+def request_nonce(request: bytes, *, source: str = "ocsp request") -> bytes | None:
+    """The nonce extension of a DER OCSPRequest, or None when it carries none.
 
     Raises:
-        OcspMalformedError: not an OCSP response, too large, or not SUCCESSFUL.
+        OcspMalformedError: not a DER OCSPRequest.
+    """
+    try:
+        parsed = ocsp.load_der_ocsp_request(request)
+        extension = parsed.extensions.get_extension_for_class(x509.OCSPNonce)
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError as exc:
+        raise OcspMalformedError(
+            f"the recorded OCSP request is malformed: {exc}", platform=PLATFORM, field=source
+        ) from exc
+    return extension.value.nonce
+
+
+def load_response(data: bytes, *, source: str, request: bytes | None = None) -> OcspResponse:
+    """Parse an OCSP response (DER or base64 of DER); only SUCCESSFUL responses are usable.
+
+    ``request`` is the DER OCSPRequest the response answered, if it was recorded; a nonce in
+    it must be echoed by the response (``check_certificate``).
+
+    Raises:
+        OcspMalformedError: not an OCSP response, too large, or not SUCCESSFUL; or a
+            malformed recorded request.
     """
     raw = _decode(data)
     if raw is None or len(raw) > MAX_RESPONSE_BYTES:
@@ -194,7 +221,11 @@ def load_response(data: bytes, *, source: str) -> OcspResponse:
             f"invalid OCSP response: {exc}", platform=PLATFORM, field=source
         ) from exc
     return OcspResponse(
-        der=raw, parsed=parsed, source=source, sha256=hashlib.sha256(raw).hexdigest()
+        der=raw,
+        parsed=parsed,
+        source=source,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        request_nonce=request_nonce(request, source=source) if request else None,
     )
 
 
@@ -232,6 +263,29 @@ def build_request(
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
     return builder.build().public_bytes(Encoding.DER)
+
+
+def has_answer(
+    cert: x509.Certificate, issuer: x509.Certificate, responses: Sequence[OcspResponse]
+) -> bool:
+    """True if a response names ``cert`` by CertID (serial and issuer hashes); nothing is
+    verified (the collateral planner uses it to skip certificates already answered)."""
+    serial = cert.serial_number
+    for response in responses:
+        for single in response.parsed.responses:
+            if single.serial_number != serial:
+                continue
+            try:
+                expected = _certid_hashes(issuer, single.hash_algorithm.name)
+            except UnsupportedAlgorithm:
+                continue
+            if (
+                expected is not None
+                and single.issuer_name_hash == expected[0]
+                and single.issuer_key_hash == expected[1]
+            ):
+                return True
+    return False
 
 
 def _responder_matches(resp: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
@@ -376,10 +430,13 @@ def check_certificate(
 ) -> OcspCheck:
     """Verify the OCSP answer for ``cert`` among ``responses`` (or report it missing).
 
+    ``nonce`` is the nonce the caller sent; without it, the nonce of the response's recorded
+    request (``OcspResponse.request_nonce``) must be echoed.
+
     Raises:
         OcspCertIdMismatchError: a response names the serial but not this issuer.
         OcspResponderError / OcspResponderExpiredError / OcspSignatureError: not authentic.
-        OcspNonceMismatchError: ``nonce`` was sent and is not echoed.
+        OcspNonceMismatchError: a nonce was sent and is not echoed.
     """
     serial = cert.serial_number
     subject = cert.subject.rfc4514_string()
@@ -427,6 +484,8 @@ def check_certificate(
     matches.sort(key=lambda m: m[1].this_update_utc, reverse=True)
     response, single = matches[0]
     responder, delegated = _authorize(response, cert, issuer, role=role, now=now, memo=memo)
+    if nonce is None:
+        nonce = response.request_nonce
     if nonce is not None:
         try:
             echoed = response.parsed.extensions.get_extension_for_class(x509.OCSPNonce).value

@@ -74,11 +74,13 @@ __all__ = [
     "Mismatch",
     "RimEntry",
     "RimKind",
+    "RimPeek",
     "VerifiedRim",
     "compare_measurements",
     "driver_rim_id",
     "looks_like_rim",
     "parse_service_response",
+    "peek_rim",
     "switch_rim_id",
     "vbios_rim_id",
     "verify_rim",
@@ -584,6 +586,40 @@ def verify_rim(
         root=pinned_root,
         ocsp=tuple(checks),
         verified_at=now,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RimPeek:
+    """What an unverified RIM says about itself: names, version and KeyInfo certificates."""
+
+    names: frozenset[str]
+    colloquial_version: str
+    certificates: tuple[x509.Certificate, ...]
+
+    def matches(self, version: str, chip: str) -> bool:
+        """The version and chip test of ``check_rim_matches`` (on unverified content)."""
+        wanted = chip.upper().replace("_", "")
+        return self.colloquial_version.upper() == version.upper() and wanted in self.names
+
+
+def peek_rim(data: bytes, *, source: str) -> RimPeek:
+    """Read a RIM's names, colloquialVersion and KeyInfo certificates without verifying it
+    (the collateral planner uses this to know which RIMs it has and which chains to ask
+    OCSP about). The same hardened parser and signature-shape pins as ``verify_rim`` apply.
+
+    Raises:
+        RimMalformedError, RimAlgorithmError, RimChainError: not a RIM of the pinned shape.
+    """
+    root = _parse_tree(data, source)
+    certs = _check_signature_shape(root, source)
+    meta = root.find(f"{{{_SWID}}}Meta")
+    attrs = {str(k): str(v) for k, v in meta.attrib.items()} if meta is not None else {}
+    names = (root.get("name", ""), attrs.get("product", ""), attrs.get(f"{{{_TCG}}}PlatformModel"))
+    return RimPeek(
+        names=frozenset(n.upper().replace("_", "") for n in names if n),
+        colloquial_version=attrs.get("colloquialVersion", ""),
+        certificates=tuple(certs),
     )
 
 

@@ -72,7 +72,16 @@ from teeclient.platforms.nvidia.ocsp import OcspResponse
 from teeclient.platforms.nvidia.rim import RimKind, VerifiedRim
 from teeclient.trust import TrustStore
 
-__all__ = ["NvidiaCollateral", "sort_collateral", "verify", "verify_device", "verify_evidence"]
+__all__ = [
+    "NvidiaCollateral",
+    "WantedRim",
+    "chain_for",
+    "sort_collateral",
+    "verify",
+    "verify_device",
+    "verify_evidence",
+    "wanted_rims",
+]
 
 PLATFORM = "nvidia"
 _MODES = {0: GpuMode.SPT, 1: GpuMode.MPT, 2: GpuMode.PPCIE}
@@ -124,7 +133,9 @@ def sort_collateral(collateral: CollateralSet) -> NvidiaCollateral:
             else:
                 rims.append((data, item.source, None))
         elif ocsp.looks_like_ocsp(data):
-            responses.append(ocsp.load_response(data, source=item.source))
+            responses.append(
+                ocsp.load_response(data, source=item.source, request=item.request_body)
+            )
         elif _is_jwks(data):
             merged = Jwks.from_json(data)
             jwks = merged if jwks is None else Jwks({**jwks.keys, **merged.keys})
@@ -170,9 +181,16 @@ def _signs(chain: Sequence[x509.Certificate], signed: bytes, signature: bytes) -
     return True
 
 
-def _chain_for(
+def chain_for(
     dev: DeviceEvidence, extra: NvidiaCollateral, signed: bytes, signature: bytes
 ) -> list[x509.Certificate]:
+    """The device's PEM chain as carried, else the supplied five-certificate chain (the one
+    whose leaf signed the report, when several were supplied); nothing is validated here.
+
+    Raises:
+        CollateralMissingError: a bare report and no five-certificate chain supplied.
+        ParseError: the carried chain is not PEM.
+    """
     if dev.chain_pem is not None:
         return certs.load_chain(dev.chain_pem, role=f"{dev.label}.certificate")
     candidates = [list(c) for c, _ in extra.chains if len(c) == certs.CHAIN_LENGTH]
@@ -317,7 +335,7 @@ def verify_device(
     label = dev.label or f"device[{index}]"
     # 1, 5, 6: size only, then chain to the pinned root, then the signature over raw bytes.
     signed, signature = abi.split_report(dev.report)
-    chain_certs = _chain_for(dev, collateral or NvidiaCollateral(), signed, signature)
+    chain_certs = chain_for(dev, collateral or NvidiaCollateral(), signed, signature)
     chain = certs.verify_device_chain(chain_certs, trust=trust, now=now, prefix=label)
     _check_signature(signed, signature, chain, label)
     # 2–3: strict structure of the authenticated report (table chosen by the verified chain).
@@ -399,15 +417,12 @@ def verify_device(
         "device_chain": device_chain,
     }
     # 10–14: RIM ids from signed fields, selection, versions, comparison.
-    ids_known = None not in (project, project_sku, chip_sku, vbios)
+    wanted = {w.kind: w for w in wanted_rims(opaque, arch=chain.arch, chip=chain.chip)}
     if kind is DeviceKind.SWITCH:
-        switch_id = (
-            rim.switch_rim_id(project or "", project_sku or "", chip_sku or "", vbios or "")
-            if ids_known
-            else "NV_SWITCH_BIOS_?"
-        )
+        switch = wanted[RimKind.SWITCH_BIOS]
+        switch_id = switch.id
         switch_rim = _select_rim(
-            rims, kind=RimKind.SWITCH_BIOS, rim_id=switch_id, version=vbios, chip="LS10"
+            rims, kind=RimKind.SWITCH_BIOS, rim_id=switch_id, version=vbios, chip=switch.chip
         )
         measurements = _compare(report, [(RimKind.SWITCH_BIOS, switch_id, switch_rim)], None)
         return SwitchClaims(
@@ -422,16 +437,8 @@ def verify_device(
             else None,
         )
     driver = opaque.driver_version
-    blackwell = chain.arch is DeviceArch.BLACKWELL
-    driver_id = rim.driver_rim_id(
-        chain.chip, driver or "?", blackwell=blackwell, chip_info=chip_info
-    )
-    vbios_id = (
-        rim.vbios_rim_id(project or "", project_sku or "", chip_sku or "", vbios or "")
-        if ids_known
-        else "NV_GPU_VBIOS_?"
-    )
-    rim_chip = chip_info or ("GB100" if blackwell else chain.chip)
+    driver_id, vbios_id = wanted[RimKind.DRIVER].id, wanted[RimKind.VBIOS].id
+    rim_chip = wanted[RimKind.DRIVER].chip
     driver_rim = _select_rim(
         rims, kind=RimKind.DRIVER, rim_id=driver_id, version=driver, chip=rim_chip
     )
@@ -468,6 +475,57 @@ def verify_device(
         switch_pdis=tuple(p.hex() for p in opaque.switch_pdis),
         driver_rim=_rim_claims(RimKind.DRIVER, driver_id, driver_rim) if driver_rim else None,
         vbios_rim=_rim_claims(RimKind.VBIOS, vbios_id, vbios_rim) if vbios_rim else None,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WantedRim:
+    """A RIM a device needs: its kind, service id, signed version and chip (§5.1).
+
+    ``id`` contains ``?`` when the report lacks a field the id is built from; such a RIM
+    cannot be looked up.
+    """
+
+    kind: RimKind
+    id: str
+    version: str | None
+    chip: str
+
+    @property
+    def known(self) -> bool:
+        """True if the id and version are complete (the RIM can be requested)."""
+        return self.version is not None and "?" not in self.id
+
+
+def wanted_rims(opaque: abi.OpaqueData, *, arch: DeviceArch, chip: str) -> tuple[WantedRim, ...]:
+    """The RIMs a device's report names: driver and VBIOS for a GPU, BIOS for an NVSwitch.
+
+    Built only from report fields; ``verify_device`` calls it on authenticated reports, the
+    collateral planner on reports it has not verified (to build URLs only).
+    """
+    project, project_sku = opaque.text("PROJECT"), opaque.text("PROJECT_SKU")
+    chip_sku, vbios = opaque.text("CHIP_SKU"), opaque.vbios_version
+    ids_known = None not in (project, project_sku, chip_sku, vbios)
+    if arch.is_switch:
+        switch_id = (
+            rim.switch_rim_id(project or "", project_sku or "", chip_sku or "", vbios or "")
+            if ids_known
+            else "NV_SWITCH_BIOS_?"
+        )
+        return (WantedRim(kind=RimKind.SWITCH_BIOS, id=switch_id, version=vbios, chip="LS10"),)
+    chip_info = opaque.text("CHIP_INFO")
+    driver = opaque.driver_version
+    blackwell = arch is DeviceArch.BLACKWELL
+    driver_id = rim.driver_rim_id(chip, driver or "?", blackwell=blackwell, chip_info=chip_info)
+    vbios_id = (
+        rim.vbios_rim_id(project or "", project_sku or "", chip_sku or "", vbios or "")
+        if ids_known
+        else "NV_GPU_VBIOS_?"
+    )
+    rim_chip = chip_info or ("GB100" if blackwell else chip)
+    return (
+        WantedRim(kind=RimKind.DRIVER, id=driver_id, version=driver, chip=rim_chip),
+        WantedRim(kind=RimKind.VBIOS, id=vbios_id, version=vbios, chip=rim_chip),
     )
 
 

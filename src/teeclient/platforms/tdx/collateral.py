@@ -12,6 +12,11 @@ Accepted forms, in any mix:
   hex signatures and DER CRLs, PEM chains).
 
 Nothing is trusted here; ``verify`` authenticates every piece.
+
+``plan`` turns a quote into the Intel PCS v4 requests for what is not supplied (TCB Info for
+the PCK certificate's FMSPC, QE Identity, the PCK CRL of its CA, the root CA CRL); PCCS mirrors
+serve the same paths under their own base URL. Fetched items keep their issuer-chain response
+headers, which ``gather`` reads exactly as it reads them on a bundled or saved response.
 """
 
 from __future__ import annotations
@@ -23,19 +28,34 @@ from urllib.parse import unquote_to_bytes
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from teeclient._x509 import load_certificates
-from teeclient.collateral.items import CollateralItem, CollateralSet, ItemKind, classify
+from teeclient._x509 import common_name, load_certificate, load_certificates
+from teeclient.collateral.items import (
+    CollateralItem,
+    CollateralRequest,
+    CollateralSet,
+    ItemKind,
+    classify,
+)
+from teeclient.collateral.settings import CollateralSettings
 from teeclient.errors import (
     MalformedCertificateError,
     ParseError,
     TdxCollateralMalformedError,
+    TeeclientError,
 )
+from teeclient.platforms import VerifyOptions
+from teeclient.platforms.tdx import abi
+from teeclient.platforms.tdx.pck import parse_pck_extensions
 from teeclient.platforms.tdx.pcs import (
     ISSUER_CHAIN_HEADERS,
     SignedJson,
     extract_signed,
     load_json,
     parse_signature_hex,
+    pck_crl_url,
+    peek_identity,
+    qe_identity_url,
+    tcb_info_url,
 )
 
 __all__ = [
@@ -46,6 +66,7 @@ __all__ = [
     "collateral_key",
     "gather",
     "parse_http_response",
+    "plan",
 ]
 
 PLATFORM = "tdx"
@@ -64,6 +85,10 @@ DCAP_QVL_KEYS = frozenset(
 )
 _DCAP_QVL_OPTIONAL = frozenset({"pck_certificate_chain"})
 _MAX_HEADER_BYTES = 64 * 1024
+_PCK_CA_TYPES = {
+    "Intel SGX PCK Platform CA": "platform",
+    "Intel SGX PCK Processor CA": "processor",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -313,3 +338,90 @@ def collateral_key(collateral: CollateralSet) -> bytes:
             digest.update(len(part).to_bytes(8, "big"))
             digest.update(part)
     return digest.digest()
+
+
+# --- planning (what to fetch from Intel PCS / a PCCS) ----------------------------------------
+
+
+def _fmspc_of(item: SignedItem) -> bytes | None:
+    try:
+        body = load_json(item.signed.signed, field="plan")
+    except TdxCollateralMalformedError:
+        return None
+    value = body.get("fmspc") if isinstance(body, dict) else None
+    if not isinstance(value, str) or len(value) != 12:
+        return None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return None
+
+
+def plan(
+    data: bytes,
+    *,
+    supplied: CollateralSet,
+    options: VerifyOptions,
+    settings: CollateralSettings,
+    revocation: str,
+) -> list[CollateralRequest]:
+    """The Intel PCS v4 requests for this quote, skipping what ``supplied`` already holds.
+
+    TCB Info for the FMSPC and the TD QE Identity are always required. The PCK
+    CRL (``ca=`` from the PCK CA's name, DER) and the Intel SGX Root CA CRL follow
+    ``revocation``: ``fetch`` (required), ``fetch-optional``, ``cached`` (bundle or cache only)
+    or ``off``. The quote and its PCK certificate are read unauthenticated, only to build URLs;
+    a PCK certificate that cannot be read plans nothing, so that verification reports it.
+
+    Raises:
+        ParseError: the quote cannot be framed.
+        TdxCollateralMalformedError, MalformedCertificateError: a supplied item is malformed.
+    """
+    del options
+    quote = abi.parse_quote(data)
+    try:
+        leaf = load_certificate(quote.pck_chain_der[0], role="PCK", platform=PLATFORM)
+        intermediate = load_certificate(quote.pck_chain_der[1], role="PCK CA", platform=PLATFORM)
+        root_name = load_certificate(quote.pck_chain_der[2], role="root", platform=PLATFORM).subject
+        fmspc = parse_pck_extensions(leaf).fmspc
+        ca = _PCK_CA_TYPES.get(common_name(intermediate.subject) or "")
+    except (TeeclientError, ValueError, IndexError):
+        return []
+    have = gather(supplied)
+    pcs_base = settings.base_url("intel_pcs")
+    requests: list[CollateralRequest] = []
+    if not any(_fmspc_of(item) == fmspc for item in have.tcb_infos):
+        requests.append(
+            CollateralRequest(
+                url=tcb_info_url(fmspc, base=pcs_base),
+                purpose=f"tdx.tcb_info.{fmspc.hex()}",
+                media_type="application/json",
+            )
+        )
+    if not any(peek_identity(i.signed.signed)[0] == "TD_QE" for i in have.qe_identities):
+        requests.append(
+            CollateralRequest(
+                url=qe_identity_url(base=pcs_base),
+                purpose="tdx.qe_identity",
+                media_type="application/json",
+            )
+        )
+    if revocation == "off":
+        return requests
+    crl_issuers = {entry.crl.issuer for entry in have.crls}
+    wanted: list[tuple[str, str]] = []
+    if ca is not None and intermediate.subject not in crl_issuers:
+        wanted.append((pck_crl_url(ca, base=pcs_base), f"tdx.pck_crl.{ca}"))
+    if root_name not in crl_issuers:
+        wanted.append((settings.base_url("intel_root_crl"), "tdx.root_ca_crl"))
+    for url, purpose in wanted:
+        requests.append(
+            CollateralRequest(
+                url=url,
+                purpose=purpose,
+                media_type="application/pkix-crl",
+                required=revocation == "fetch",
+                allow_network=revocation in ("fetch", "fetch-optional"),
+            )
+        )
+    return requests
