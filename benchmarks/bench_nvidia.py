@@ -24,8 +24,11 @@ NONCE = bytes.fromhex("931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32
 PPCIE_NONCE = bytes.fromhex("4760e30534a0621357d458b1a7936551b5dc4cd1e69718adf7ed9fb0252a537e")
 
 
-def _generated_node() -> tuple[bytes, CollateralSet, TrustStore, bytes]:
-    """8 GPUs + 4 switches from the generated PKI, with RIMs and OCSP for every chain."""
+def generated_node(
+    n_gpus: int = 8, n_switches: int = 4
+) -> tuple[bytes, CollateralSet, TrustStore, bytes]:
+    """``n_gpus`` GPUs + ``n_switches`` switches from the generated PKI, with RIMs and OCSP for
+    every chain (defaults: a full HGX PPCIE node)."""
     from teeclient.collateral.items import CollateralItem, CollateralSet
     from teeclient.platforms.nvidia.abi import DeviceKind
     from teeclient.testing.nvidia_evidence import (
@@ -38,18 +41,18 @@ def _generated_node() -> tuple[bytes, CollateralSet, TrustStore, bytes]:
 
     gpu_pki, sw_pki = NvidiaPki.generate("GH100"), None
     nonce = bytes(range(32))
-    switch_pdis = [bytes([0x10 + i]) * 8 for i in range(4)]
-    gpus = [gpu_pki.issue_device(serial=0x1000 + i) for i in range(8)]
+    switch_pdis = [bytes([0x10 + i]) * 8 for i in range(n_switches)]
+    gpus = [gpu_pki.issue_device(serial=0x1000 + i) for i in range(n_gpus)]
     opaque = gpu_opaque(
         feature_flag=2,
         opaque_data_version=1,
         chip_info="GH100",
-        switch_pdis=[*switch_pdis, *([bytes(8)] * 14)],
+        switch_pdis=[*switch_pdis, *([bytes(8)] * (18 - n_switches))],
     )
     spec = SpdmReportSpec(nonce=nonce, opaque=opaque)
     entries = [(spec.build(d.key), d.chain_pem(), "HOPPER") for d in gpus]
     sw_pki = gpu_pki.replace(chip="LS_10")
-    switches = [sw_pki.issue_device(serial=0x2000 + i, fwid=None) for i in range(4)]
+    switches = [sw_pki.issue_device(serial=0x2000 + i, fwid=None) for i in range(n_switches)]
     for i, d in enumerate(switches):
         sw_spec = SpdmReportSpec(
             nonce=nonce,
@@ -120,7 +123,7 @@ def run() -> list[Result]:
     )
     gpu_json = (V / "ppcie" / "hgx_h100_8gpu_ppcie_590.12_gpu_evidence.json").read_bytes()
     switches = CollateralSet.from_files([V / "ppcie" / "hgx_4x_ls10_switch_evidence.json"])
-    node_ev, node_col, node_trust, node_nonce = _generated_node()
+    node_ev, node_col, node_trust, node_nonce = generated_node()
     policy = load_baseline()
 
     def node() -> object:

@@ -276,6 +276,19 @@ def run() -> list[Result]:
     return results
 
 
+def ratios(results: list[Result]) -> dict[str, float]:
+    """teeclient / tinfoil-ehbp for each EHBP operation measured side by side."""
+    by = {r.name: r.median_us for r in results}
+    out: dict[str, float] = {}
+    for name, value in by.items():
+        if name.endswith(" (teeclient)"):
+            base = name.removesuffix(" (teeclient)")
+            ref = by.get(f"{base} (tinfoil-ehbp)")
+            if ref:
+                out[f"{base}: teeclient / tinfoil-ehbp"] = value / ref
+    return out
+
+
 def main() -> int:
     """Print the results and their JSON."""
     results = run()

@@ -24,7 +24,17 @@ sys.path.insert(0, str(HERE.parent))
 
 from benchmarks._harness import Result  # noqa: E402
 
-MODULES = ("sev_snp", "tdx", "nitro", "nvidia", "collateral", "protocol", "client", "peers")
+MODULES = (
+    "sev_snp",
+    "tdx",
+    "nitro",
+    "nvidia",
+    "scaling",
+    "collateral",
+    "protocol",
+    "client",
+    "peers",
+)
 
 # Issue 11 targets: (result name prefix or ratio name, limit, unit, kind)
 TARGETS: tuple[tuple[str, float, str], ...] = (
@@ -33,6 +43,11 @@ TARGETS: tuple[tuple[str, float, str], ...] = (
     ("tdx: teeclient / dcap-qvl", 1.5, "ratio"),
     ("import teeclient (process)", 80.0, "ms"),
     ("cold `teeclient verify", 300.0, "ms"),
+    ("nvidia per-GPU warm local verify (H100, chain + 3 OCSP", 3.0, "ms"),
+    ("nvidia PPCIE node, real 8 x H100 + 4 x LS10", 30.0, "ms"),
+    ("EHBP request: setup + seal 1 KiB: teeclient / tinfoil-ehbp", 1.0, "ratio"),
+    ("EHBP response: open 4 MiB (64 KiB frames): teeclient / tinfoil-ehbp", 1.0, "ratio"),
+    ("EHBP response: open 10,000 SSE frames: teeclient / tinfoil-ehbp", 1.0, "ratio"),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import warnings
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -161,7 +162,7 @@ class SignatureMemo:
     """
 
     _verified: set[tuple[bytes, bytes]] = field(default_factory=set)
-    _values: dict[tuple[str, bytes], object] = field(default_factory=dict)
+    _values: dict[tuple[str, Hashable], object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     max_entries: int = 4096
 
@@ -176,12 +177,16 @@ class SignatureMemo:
                 self._verified.clear()
             self._verified.add(key)
 
-    def get(self, kind: str, digest: bytes) -> object | None:
-        """A remembered value for (kind, content digest), or None."""
+    def get(self, kind: str, digest: Hashable) -> object | None:
+        """A remembered value for (kind, content key), or None.
+
+        The key is a digest of content, or objects that hash and compare by content (x509
+        certificates do: by their DER), never a name.
+        """
         return self._values.get((kind, digest))
 
-    def put(self, kind: str, digest: bytes, value: object) -> None:
-        """Remember ``value`` for (kind, content digest)."""
+    def put(self, kind: str, digest: Hashable, value: object) -> None:
+        """Remember ``value`` for (kind, content key)."""
         with self._lock:
             if len(self._values) >= self.max_entries:
                 self._values.clear()

@@ -86,6 +86,7 @@ class DeviceChain:
     chip: str
     fwid: bytes | None
     supplied_root_pinned: bool
+    sha256: tuple[str, ...] = ()  # fingerprints leaf to pinned root (computed when built)
 
     @property
     def leaf(self) -> x509.Certificate:
@@ -109,7 +110,7 @@ class DeviceChain:
 
     def fingerprints(self) -> tuple[str, ...]:
         """SHA-256 of each certificate, leaf to pinned root."""
-        return tuple(fingerprint(c) for c in (*self.certificates, self.root))
+        return self.sha256 or tuple(fingerprint(c) for c in (*self.certificates, self.root))
 
 
 def load_chain(data: bytes, *, role: str = "device chain") -> list[x509.Certificate]:
@@ -232,6 +233,34 @@ def verify_device_chain(
             expected=f"{CHAIN_LENGTH} certificates",
             actual=f"{len(certs)} certificates",
         )
+    roles = [f"{prefix}.{r}" for r in _ROLES]
+    # Everything but validity at `now` depends only on the certificates and this store's
+    # anchors: a chain that passed once is remembered by content (certificates hash and
+    # compare by their DER) in the store's memo, and only its validity is checked again.
+    memo_key = tuple(certs)
+    known = trust.memo.get(_CHAIN_MEMO, memo_key)
+    if isinstance(known, DeviceChain):
+        for i, cert in enumerate((*known.certificates, known.root)):
+            check_validity(cert, now, role=roles[i], platform=PLATFORM)
+        return known
+    chain = _verify_structure(certs, trust=trust, now=now, roles=roles, prefix=prefix)
+    trust.memo.put(_CHAIN_MEMO, memo_key, chain)
+    return chain
+
+
+_CHAIN_MEMO = "nvidia.device_chain"
+
+
+def _verify_structure(
+    certs: list[x509.Certificate],
+    *,
+    trust: TrustStore,
+    now: datetime,
+    roles: list[str],
+    prefix: str,
+) -> DeviceChain:
+    """Every check of ``verify_device_chain``, in order (signatures, validity at ``now``,
+    constraints, keys, chip)."""
     device = certs[:4]
     supplied_root = certs[4]
     anchor = trust.require(DEVICE_ROOT_ANCHOR, platform=PLATFORM)
@@ -245,8 +274,7 @@ def verify_device_chain(
             actual=device[3].issuer.rfc4514_string(),
         )
     root = roots[0]
-    roles = [f"{prefix}.{r}" for r in _ROLES]
-    # Signatures first (memoised by content hash), then validity at `now` (never memoised).
+    # Signatures first (memoised by content hash), then validity at `now`.
     verify_issued_by(root, root, role=roles[4], platform=PLATFORM, memo=trust.memo)
     for i in range(3, -1, -1):
         issuer = root if i == 3 else device[i + 1]
@@ -314,4 +342,5 @@ def verify_device_chain(
         chip=chip,
         fwid=extract_fwid(leaf, role=roles[0]),
         supplied_root_pinned=anchor.contains(supplied_root),
+        sha256=tuple(fingerprint(c) for c in (*device, root)),
     )

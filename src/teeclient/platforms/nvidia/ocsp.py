@@ -402,6 +402,12 @@ def _authorize(
                 expected="id-kp-OCSPSigning (1.3.6.1.5.5.7.3.9)",
                 actual=common_name(responder.subject),
             )
+    _check_responder_validity(responder, now, role)
+    _verify_signature(response, responder, role, memo)
+    return responder, delegated
+
+
+def _check_responder_validity(responder: x509.Certificate, now: datetime, role: str) -> None:
     try:
         check_validity(responder, now, role=f"{role}.ocsp_responder", platform=PLATFORM)
     except (ChainExpiredError, ChainNotYetValidError) as exc:
@@ -414,8 +420,9 @@ def _authorize(
             expected=exc.expected,
             actual=exc.actual,
         ) from exc
-    _verify_signature(response, responder, role, memo)
-    return responder, delegated
+
+
+_CHECK_MEMO = "nvidia.ocsp_check"
 
 
 def check_certificate(
@@ -439,7 +446,56 @@ def check_certificate(
         OcspNonceMismatchError: a nonce was sent and is not echoed.
     """
     serial = cert.serial_number
-    subject = cert.subject.rfc4514_string()
+    # Which answer applies, who signed it, whether the signature and nonce check out: all
+    # content-only, remembered by content (certificates compare by DER, responses by their
+    # SHA-256) for a store's memo. Validity of the responder at `now` is always re-checked.
+    memo_key = (
+        cert,
+        issuer,
+        tuple((r.sha256, r.request_nonce, r.source) for r in responses),
+        nonce,
+    )
+    known = memo.get(_CHECK_MEMO, memo_key) if memo is not None else None
+    if isinstance(known, _Chosen):
+        _check_responder_validity(known.responder, now, role)
+        return _result(known, role=role, serial=serial, now=now)
+    chosen = _choose(cert, issuer, responses, role=role, now=now, nonce=nonce, memo=memo)
+    if chosen is None:
+        return OcspCheck(
+            role=role,
+            subject=cert.subject.rfc4514_string(),
+            serial=f"{serial:x}",
+            status=OcspStatus.MISSING,
+            checked_at=now,
+        )
+    if memo is not None:
+        memo.put(_CHECK_MEMO, memo_key, chosen)
+    return _result(chosen, role=role, serial=serial, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    """The authentic answer chosen for a certificate (content-only, memoisable)."""
+
+    response: OcspResponse
+    single: ocsp.OCSPSingleResponse
+    responder: x509.Certificate
+    delegated: bool
+    nonce: bytes | None
+    subject: str  # of the checked certificate, RFC 4514
+
+
+def _choose(
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    responses: Sequence[OcspResponse],
+    *,
+    role: str,
+    now: datetime,
+    nonce: bytes | None,
+    memo: SignatureMemo | None,
+) -> _Chosen | None:
+    serial = cert.serial_number
     matches: list[tuple[OcspResponse, ocsp.OCSPSingleResponse]] = []
     foreign = 0
     hashes_by_algorithm: dict[str, tuple[bytes, bytes] | None] = {}
@@ -473,13 +529,7 @@ def check_certificate(
                 expected=f"issuer {common_name(issuer.subject)}, serial {serial:x}",
                 actual=f"{foreign} single response(s) with other issuer hashes",
             )
-        return OcspCheck(
-            role=role,
-            subject=subject,
-            serial=f"{serial:x}",
-            status=OcspStatus.MISSING,
-            checked_at=now,
-        )
+        return None
     # Prefer the newest answer; every candidate must still be authentic to be chosen.
     matches.sort(key=lambda m: m[1].this_update_utc, reverse=True)
     response, single = matches[0]
@@ -499,6 +549,11 @@ def check_certificate(
                 expected=nonce.hex(),
                 actual="absent" if echoed is None else echoed.nonce.hex(),
             )
+    return _Chosen(response, single, responder, delegated, nonce, cert.subject.rfc4514_string())
+
+
+def _result(chosen: _Chosen, *, role: str, serial: int, now: datetime) -> OcspCheck:
+    single, response = chosen.single, chosen.response
     status = {
         ocsp.OCSPCertStatus.GOOD: OcspStatus.GOOD,
         ocsp.OCSPCertStatus.REVOKED: OcspStatus.REVOKED,
@@ -513,7 +568,7 @@ def check_certificate(
         next_update = single.this_update_utc + DEFAULT_TTL
     return OcspCheck(
         role=role,
-        subject=subject,
+        subject=chosen.subject,
         serial=f"{serial:x}",
         status=status,
         revocation_reason=reason,
@@ -522,9 +577,9 @@ def check_certificate(
         next_update=next_update,
         next_update_assumed=assumed,
         produced_at=response.parsed.produced_at_utc,
-        responder=common_name(responder.subject),
-        delegated=delegated,
-        nonce_sent=nonce is not None,
+        responder=common_name(chosen.responder.subject),
+        delegated=chosen.delegated,
+        nonce_sent=chosen.nonce is not None,
         source=response.source,
         checked_at=now,
     )

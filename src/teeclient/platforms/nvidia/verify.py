@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from teeclient._time import require_aware
-from teeclient._x509 import common_name
+from teeclient._x509 import ParseCache, common_name
 from teeclient.collateral.items import CollateralItem, CollateralSet
 from teeclient.errors import (
     CollateralMissingError,
@@ -109,9 +109,40 @@ def _is_jwks(data: bytes) -> bool:
     return data.lstrip()[:1] == b"{" and b'"keys"' in data
 
 
-def sort_collateral(collateral: CollateralSet) -> NvidiaCollateral:
+def _sort_item(data: bytes, source: str, request: bytes | None) -> tuple[str, object] | None:
+    """One collateral item parsed: (kind, value), or None when it is not NVIDIA collateral."""
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        return "chain", tuple(certs.load_chain(data, role=source))
+    if rim.looks_like_rim(data):
+        if data.lstrip()[:1] == b"{":
+            service_id, xml = rim.parse_service_response(data, source=source)
+            return "rim", (xml, source, service_id)
+        return "rim", (data, source, None)
+    if ocsp.looks_like_ocsp(data):
+        return "ocsp", ocsp.load_response(data, source=source, request=request)
+    if _is_jwks(data):
+        return "jwks", Jwks.from_json(data)
+    if looks_like_nvidia(data):
+        return "devices", parse_evidence(data, source=source).devices
+    return None
+
+
+def _parse_key(kind: bytes, *parts: bytes) -> bytes:
+    digest = hashlib.sha256(kind)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
+
+
+def sort_collateral(
+    collateral: CollateralSet, *, cache: ParseCache | None = None
+) -> NvidiaCollateral:
     """Sort collateral: PEM device chains, RIMs (XML or service JSON), OCSP responses, a JWKS,
     and extra device evidence (for example the NVSwitch list of a PPCIE node).
+
+    ``cache`` (a trust store's ``parsed``) keeps each item's parse by content, source and
+    recorded request, so repeated verifications with the same collateral parse it once.
 
     Raises:
         ParseError / RimMalformedError / OcspMalformedError / NrasKeyError: a malformed item.
@@ -122,25 +153,35 @@ def sort_collateral(collateral: CollateralSet) -> NvidiaCollateral:
     jwks: Jwks | None = None
     devices: list[DeviceEvidence] = []
     for item in collateral:
-        data = item.data
-        if b"-----BEGIN CERTIFICATE-----" in data:
-            chain = certs.load_chain(data, role=item.source)
-            chains.append((tuple(chain), item.source))
-        elif rim.looks_like_rim(data):
-            if data.lstrip()[:1] == b"{":
-                service_id, xml = rim.parse_service_response(data, source=item.source)
-                rims.append((xml, item.source, service_id))
-            else:
-                rims.append((data, item.source, None))
-        elif ocsp.looks_like_ocsp(data):
-            responses.append(
-                ocsp.load_response(data, source=item.source, request=item.request_body)
+        parsed: tuple[str, object] | None
+        if cache is None:
+            parsed = _sort_item(item.data, item.source, item.request_body)
+        else:
+            key = _parse_key(
+                b"nvidia.collateral/1",
+                item.data,
+                item.source.encode(),
+                item.request_body if item.request_body is not None else b"\x00none",
             )
-        elif _is_jwks(data):
-            merged = Jwks.from_json(data)
-            jwks = merged if jwks is None else Jwks({**jwks.keys, **merged.keys})
-        elif looks_like_nvidia(data):
-            devices.extend(parse_evidence(data, source=item.source).devices)
+            hit = cache.get(key)
+            if isinstance(hit, tuple):
+                parsed = hit
+            else:
+                parsed = _sort_item(item.data, item.source, item.request_body)
+                cache.put(key, parsed if parsed is not None else ("none", None))
+        if parsed is None:
+            continue
+        kind, value = parsed
+        if kind == "chain" and isinstance(value, tuple):
+            chains.append((value, item.source))
+        elif kind == "rim" and isinstance(value, tuple):
+            rims.append(value)
+        elif kind == "ocsp" and isinstance(value, OcspResponse):
+            responses.append(value)
+        elif kind == "jwks" and isinstance(value, Jwks):
+            jwks = value if jwks is None else Jwks({**jwks.keys, **value.keys})
+        elif kind == "devices" and isinstance(value, tuple):
+            devices.extend(value)
     return NvidiaCollateral(
         chains=tuple(chains),
         rims=tuple(rims),
@@ -182,7 +223,12 @@ def _signs(chain: Sequence[x509.Certificate], signed: bytes, signature: bytes) -
 
 
 def chain_for(
-    dev: DeviceEvidence, extra: NvidiaCollateral, signed: bytes, signature: bytes
+    dev: DeviceEvidence,
+    extra: NvidiaCollateral,
+    signed: bytes,
+    signature: bytes,
+    *,
+    cache: ParseCache | None = None,
 ) -> list[x509.Certificate]:
     """The device's PEM chain as carried, else the supplied five-certificate chain (the one
     whose leaf signed the report, when several were supplied); nothing is validated here.
@@ -192,7 +238,16 @@ def chain_for(
         ParseError: the carried chain is not PEM.
     """
     if dev.chain_pem is not None:
-        return certs.load_chain(dev.chain_pem, role=f"{dev.label}.certificate")
+        role = f"{dev.label}.certificate"
+        if cache is None:
+            return certs.load_chain(dev.chain_pem, role=role)
+        key = _parse_key(b"nvidia.chain/1", dev.chain_pem)
+        hit = cache.get(key)
+        if isinstance(hit, tuple):
+            return list(hit)
+        loaded = certs.load_chain(dev.chain_pem, role=role)
+        cache.put(key, tuple(loaded))
+        return loaded
     candidates = [list(c) for c, _ in extra.chains if len(c) == certs.CHAIN_LENGTH]
     if not candidates:
         raise CollateralMissingError(
@@ -335,7 +390,9 @@ def verify_device(
     label = dev.label or f"device[{index}]"
     # 1, 5, 6: size only, then chain to the pinned root, then the signature over raw bytes.
     signed, signature = abi.split_report(dev.report)
-    chain_certs = chain_for(dev, collateral or NvidiaCollateral(), signed, signature)
+    chain_certs = chain_for(
+        dev, collateral or NvidiaCollateral(), signed, signature, cache=trust.parsed
+    )
     chain = certs.verify_device_chain(chain_certs, trust=trust, now=now, prefix=label)
     _check_signature(signed, signature, chain, label)
     # 2–3: strict structure of the authenticated report (table chosen by the verified chain).
@@ -653,7 +710,7 @@ def verify(
     if nonce is not None and len(nonce) != 32:
         raise ValueError("nonce must be 32 bytes")
     ev = evidence if isinstance(evidence, NvidiaEvidence) else parse_evidence(evidence)
-    sorted_items = sort_collateral(collateral or CollateralSet())
+    sorted_items = sort_collateral(collateral or CollateralSet(), cache=trust.parsed)
     verified_rims = list(rims)
     for xml, source, service_id in sorted_items.rims:
         verified_rims.append(
