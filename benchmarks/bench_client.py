@@ -300,25 +300,28 @@ def run(*, quick: bool = False) -> list[Result]:
 
 
 def ratios(results: list[Result]) -> dict[str, float]:
-    """Ratios for benchmarks/run.py: teeclient time / reference time."""
+    """Ratios for benchmarks/run.py: teeclient time / reference time (lower is better)."""
     by = {r.name: r for r in results}
     out: dict[str, float] = {}
     pairs = (
-        ("EHBP 1 KiB request: teeclient profile", "EHBP 1 KiB request: tinfoil-ehbp EHBPTransport"),
         (
+            "EHBP 1 KiB request (httpx, loopback)",
+            "EHBP 1 KiB request: teeclient profile",
+            "EHBP 1 KiB request: tinfoil-ehbp EHBPTransport",
+        ),
+        (
+            f"EHBP stream {EVENTS} events (httpx, loopback)",
             f"EHBP stream {EVENTS} events: teeclient profile",
             f"EHBP stream {EVENTS} events: tinfoil-ehbp EHBPTransport",
         ),
     )
-    for mine, ref in pairs:
+    for label, mine, ref in pairs:
         if mine in by and ref in by and by[ref].median_us:
-            out[f"{mine.split(':')[0]}: teeclient / tinfoil-ehbp"] = (
-                by[mine].median_us / by[ref].median_us
-            )
+            out[f"{label}: teeclient / tinfoil-ehbp"] = by[mine].median_us / by[ref].median_us
     stream = [r for r in results if r.name.startswith(f"stream {EVENTS} SSE events")]
-    if len(stream) == 2 and stream[1].median_us:
-        out["SSE streaming: encrypted throughput / plaintext"] = (
-            stream[0].median_us / stream[1].median_us
+    if len(stream) == 2 and stream[0].median_us:
+        out[f"SSE streaming {EVENTS} events: encrypted time / plaintext time"] = (
+            stream[1].median_us / stream[0].median_us
         )
     return out
 
