@@ -30,6 +30,7 @@ MODULES = (
     "nitro",
     "nvidia",
     "scaling",
+    "attest",
     "collateral",
     "protocol",
     "client",

@@ -54,6 +54,7 @@ __all__ = [
     "DeviceExtraError",
     "DeviceMissingError",
     "DeviceOrderError",
+    "DevicesNotBoundError",
     "DocumentError",
     "DowngradeError",
     "EndorsementError",
@@ -73,6 +74,7 @@ __all__ = [
     "NitroSignatureError",
     "NitroUnsupportedAlgorithmError",
     "NonceMismatchError",
+    "NonceMissingError",
     "NonceReusedError",
     "NrasClaimsError",
     "NrasKeyError",
@@ -138,6 +140,7 @@ __all__ = [
     "TokenProfileError",
     "TokenSignatureError",
     "TransportError",
+    "TrustFileError",
     "TrustLogError",
     "UnauthenticatedResponseError",
     "UnencryptedResponseError",
@@ -232,6 +235,12 @@ class ConfigError(TeeclientError):
     """A configuration value (policy, trust store, settings) is invalid."""
 
     code = "config.invalid"
+
+
+class TrustFileError(ConfigError):
+    """A trust file (teeclient.trust/v1) is unreadable, malformed or names an unknown anchor."""
+
+    code = "config.trust_file"
 
 
 class PolicyError(ConfigError):
@@ -527,6 +536,13 @@ class DeviceExtraError(BindingError):
     code = "binding.device_extra"
 
 
+class DevicesNotBoundError(BindingError):
+    """The served device evidence is not the evidence the CPU report endorses (Tinfoil v3
+    ``device_evidence_hash``)."""
+
+    code = "binding.devices_not_bound"
+
+
 class DeviceOrderError(BindingError):
     """The document's devices are the bound ones, but in another order."""
 
@@ -567,6 +583,12 @@ class UnsupportedDocumentError(UnsupportedFormatError):
     """An attestation document of another format or version."""
 
     code = "document.unsupported"
+
+
+class NonceMissingError(FreshnessError):
+    """A document that must answer the client's nonce carries none (static evidence)."""
+
+    code = "freshness.nonce_missing"
 
 
 class NitroNonceMismatchError(FreshnessError):

@@ -306,3 +306,30 @@ def test_nonce_size_and_url() -> None:
     )
     with pytest.raises(UsageError):
         attestation_url("ftp://e.test", NONCE)
+
+
+def test_binding_layout_and_pin_are_policy_checks() -> None:
+    raw, items = document()
+    text = f"""
+version = 1
+[binding]
+layouts = ["tinfoil-v3"]
+pin = ["hpke", "tls_spki"]
+[[sev_snp]]
+products = ["genoa"]
+measurement = "{MEASUREMENT.hex()}"
+"""
+    result = run(raw, items, policy=parse_policy(text))
+    assert result.identity is None
+    statuses = {c.id: c.status for c in result.appraisal.checks}
+    assert statuses["binding.layout"] is CheckStatus.FAIL
+    assert statuses["binding.pin"] is CheckStatus.PASS  # the document binds a TLS key
+    no_tls = BoundKeys(ohttp_keys=KEYS.ohttp_keys)
+    raw, items = document(keys=no_tls)
+    result = run(
+        raw, items, policy=parse_policy(text.replace('["tinfoil-v3"]', '["teeclient-v1"]'))
+    )
+    statuses = {c.id: c.status for c in result.appraisal.checks}
+    assert statuses["binding.layout"] is CheckStatus.PASS
+    assert statuses["binding.pin"] is CheckStatus.FAIL
+    assert result.identity is None

@@ -86,3 +86,18 @@ def test_vector_2() -> None:
 )
 def test_every_label_is_documented(label: str) -> None:
     assert label in DOC
+
+
+def test_tinfoil_v3_vector() -> None:
+    """docs/protocol.md §7.3: REPORT_DATA of a v3 document over the exact section bytes."""
+    from teeclient.tinfoil import report_data_v3
+
+    section = DOC[DOC.index("### 7.3") :]
+    crypto = re.search(r"- crypto_material: `(.+?)`\n", section).group(1).encode()  # type: ignore[union-attr]
+    devices = re.search(r"- device_evidence: `(.+?)`\n", section).group(1).encode()  # type: ignore[union-attr]
+    nonce = bytes.fromhex(re.search(r"- nonce: `([0-9a-f]{64})`", section).group(1))  # type: ignore[union-attr]
+    table = _table("### 7.3")
+    assert hashlib.sha256(crypto).hexdigest() == table["crypto_material_hash"]
+    assert hashlib.sha256(devices).hexdigest() == table["device_evidence_hash"]
+    rd = report_data_v3(nonce, hashlib.sha256(crypto).digest(), hashlib.sha256(devices).digest())
+    assert rd.hex() == table["tinfoil_report_data"]

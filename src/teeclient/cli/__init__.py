@@ -51,7 +51,8 @@ def verify(
         typer.Argument(
             help="Evidence file: SEV-SNP report (raw, extended or Azure HCL), TDX quote (v4/v5), "
             "AWS Nitro attestation document (COSE_Sign1), NVIDIA GPU/NVSwitch evidence (SPDM "
-            "report, nvattest/NRAS JSON, detached EAT), or a bundle."
+            "report, nvattest/NRAS JSON, detached EAT), a teeclient or Tinfoil (v2/v3) "
+            "attestation document, or a bundle."
         ),
     ],
     collateral: Annotated[
@@ -82,7 +83,17 @@ def verify(
         str | None,
         typer.Option(
             help="The challenge sent with the request, hex; the evidence must echo it "
-            "(AWS Nitro: the document's nonce; NVIDIA: the 32-byte SPDM nonce)."
+            "(AWS Nitro: the document's nonce; NVIDIA: the 32-byte SPDM nonce; teeclient and "
+            "Tinfoil v3 attestation documents: the 32-byte nonce they answer)."
+        ),
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trust",
+            help="Trust file (teeclient.trust/v1, TOML or JSON) whose roots are added to the "
+            "shipped vendor roots, e.g. the one `teeclient mock-enclave` prints. Repeatable. "
+            "Nothing else adds roots.",
         ),
     ] = None,
     json_output: Annotated[
@@ -163,6 +174,7 @@ def verify(
                 rim_url=rim_url,
                 ocsp_url=ocsp_url,
                 nonce=nonce,
+                trust=trust,
                 explain=explain,
                 ear_key=ear,
                 ear_out=ear_out,
@@ -313,6 +325,58 @@ def policy_show(
     from teeclient.cli.policy import show
 
     raise typer.Exit(show(name))
+
+
+@app.command("mock-enclave")
+def mock_enclave(
+    platform: Annotated[str, typer.Option(help="CPU platform: sev-snp, tdx or nitro.")] = "sev-snp",
+    product: Annotated[str, typer.Option(help="SEV-SNP product: milan, genoa, turin.")] = "genoa",
+    signing_key: Annotated[
+        str, typer.Option("--signing-key", help="SEV-SNP endorsement key: vcek or vlek.")
+    ] = "vcek",
+    gpus: Annotated[int, typer.Option(help="Number of NVIDIA GPUs (0..8).")] = 0,
+    arch: Annotated[str, typer.Option(help="GPU architecture: hopper or blackwell.")] = "hopper",
+    switches: Annotated[
+        int, typer.Option(help="NVSwitches: 0, or 4 with 8 Hopper GPUs (PPCIE).")
+    ] = 0,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 0,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="Switch on a fault (repeatable): wrong_measurement, unbound_key, "
+            "stale_evidence, replayed_nonce, debug, revoked (revoked_vcek), missing_gpu, "
+            "extra_gpu.",
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", help="Where to write trust.toml and policy.toml."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+) -> None:
+    """Run a mock enclave (test hardware, fake vendors, a small model) and print its URL,
+    the trust file and the matching policy a client needs. For tests and demos only."""
+    from teeclient.cli.mock import MockArgs, run
+
+    raise typer.Exit(
+        run(
+            MockArgs(
+                platform=platform,
+                product=product,
+                signing_key=signing_key,
+                gpus=gpus,
+                arch=arch,
+                switches=switches,
+                host=host,
+                port=port,
+                faults=fault or [],
+                output_dir=output_dir,
+                json_output=json_output,
+            )
+        )
+    )
 
 
 @policy_app.command("test")

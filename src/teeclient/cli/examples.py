@@ -26,6 +26,7 @@ class Example:
 
 _SNP = "examples/ci/bundles/sev-snp-genoa.bundle.json"
 _TDX = "examples/ci/bundles/tdx.bundle.json"
+_TINFOIL = "fixtures/real/tinfoil/sev-snp"
 
 EXAMPLES: dict[str, tuple[Example, ...]] = {
     "verify": (
@@ -39,6 +40,12 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
             line=f"teeclient verify {_SNP} --offline --ear examples/ear/example-signing-key.pem "
             "--ear-out result.jwt",
             what="also write a signed EAR attestation-result token",
+        ),
+        Example(
+            line=f"teeclient verify {_TINFOIL}/tinfoil_genoa_v2_attestation_doc.json "
+            f"-c {_TINFOIL}/genoa_vcek_chip1af1aa6c_tcb0a00000000001754.der "
+            "--policy policies/examples/tinfoil-v2.toml --at 2026-06-01T00:00:00Z --offline",
+            what="verify a Tinfoil v2 attestation document (static evidence, keys pinned)",
         ),
     ),
     "fetch": (
@@ -115,6 +122,19 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
             what="mock enclave on loopback: attest, encrypted chat, what was protected",
         ),
     ),
+    "mock-enclave": (
+        Example(
+            line="teeclient mock-enclave --platform tdx --gpus 1 --output-dir mock",
+            what="serve a mock TDX enclave with one GPU; prints its URL, trust and policy files",
+            needs="server",
+        ),
+        Example(
+            line="teeclient mock-enclave --platform sev-snp --gpus 8 --switches 4 "
+            "--fault replayed_nonce",
+            what="a PPCIE node whose evidence binds an old nonce (clients must refuse it)",
+            needs="server",
+        ),
+    ),
     "version": (Example(line="teeclient version", what="print the version"),),
 }
 
@@ -132,6 +152,7 @@ SHORT: dict[str, str] = {
     "log show": "List the accepted identities in the trust log.",
     "chat": "Attest an endpoint, then chat with it, encrypted to the attested key.",
     "demo": "Run a mock enclave locally: attestation, encrypted chat, what was protected.",
+    "mock-enclave": "Serve a mock enclave (test hardware, fake vendors, a small model).",
 }
 
 

@@ -7,10 +7,15 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from teeclient.cli.exit_codes import ACCEPTED, REJECTED, exit_code_for
 from teeclient.cli.render import VerifyOutcome, emit_json, render_verify_human, verify_json
 from teeclient.errors import TeeclientError, UsageError
+
+if TYPE_CHECKING:
+    from teeclient.policy.model import Policy
+    from teeclient.trust import TrustStore
 
 __all__ = ["VerifyArgs", "parse_nonce", "run"]
 
@@ -34,6 +39,7 @@ class VerifyArgs:
     rim_url: str | None
     ocsp_url: str | None
     nonce: str | None = None
+    trust: list[Path] | None = None
     explain: bool = False
     ear_key: Path | None = None
     ear_out: Path | None = None
@@ -94,6 +100,7 @@ def run(args: VerifyArgs) -> int:
     from teeclient.cli.common import Progress, collateral_settings
     from teeclient.collateral.items import CollateralSet
     from teeclient.policy.load import load_baseline, load_policy
+    from teeclient.trust import TrustStore
     from teeclient.verification import (
         build_fetcher,
         bundle_evidence,
@@ -116,6 +123,21 @@ def run(args: VerifyArgs) -> int:
 
             ear_key = load_private_key(args.ear_key)
         policy = load_policy(args.policy) if args.policy is not None else load_baseline()
+        # Test roots are trusted only from files named with --trust (never from elsewhere).
+        trust = None
+        for path in args.trust or []:
+            trust = (trust or TrustStore.vendor()).with_trust_file(path)
+        document = _document_bytes(args.evidence)
+        if document is not None:
+            return _run_document(
+                args,
+                document,
+                policy=policy,
+                at=at,
+                nonce=expected_nonce,
+                trust=trust,
+                ear_key=ear_key,
+            )
         loaded = load_input(args.evidence)
         supplied = CollateralSet.from_files(args.collateral)
         product = args.product
@@ -160,6 +182,7 @@ def run(args: VerifyArgs) -> int:
             settings=settings,
             progress=Progress(enabled=not args.json_output),
             nonce=expected_nonce,
+            trust=trust,
         )
         if args.save_bundle is not None:
             bundle = make_bundle(
@@ -205,12 +228,17 @@ def run(args: VerifyArgs) -> int:
             error=exc,
             exit_code=exit_code_for(exc),
         )
+    return _finish(args, outcome, ear_key=ear_key, nonce=expected_nonce)
+
+
+def _finish(args: VerifyArgs, outcome: VerifyOutcome, *, ear_key: Any, nonce: bytes | None) -> int:
+    """Print the outcome (table or JSON, explanations, EAR token) and return the exit code."""
     from teeclient.cli.verify_extras import add_explanations, emit_ear, explain_text
 
     document = verify_json(outcome) if args.json_output else None
     if document is not None and args.explain:
         add_explanations(document, outcome)
-    ear_nonce = expected_nonce if outcome.appraisal is not None else None
+    ear_nonce = nonce if outcome.appraisal is not None else None
     override = None
     if document is not None:
         if ear_key is not None:
@@ -229,3 +257,98 @@ def run(args: VerifyArgs) -> int:
                 outcome, ear_key, output=args.ear_out, nonce=ear_nonce, document=None
             )
     return override if override is not None else outcome.exit_code
+
+
+def _document_bytes(path: Path) -> bytes | None:
+    """The file's bytes if it is an attestation document (teeclient or Tinfoil), else None."""
+    from teeclient.tinfoil import is_tinfoil_document
+
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+            if head.lstrip()[:1] != b"{" or not (
+                b"teeclient.attestation/" in head or b"https://tinfoil.sh/predicate/" in head
+            ):
+                return None
+            data = head + handle.read(32 * 1024 * 1024)
+    except OSError:
+        return None  # load_input reports it
+    if is_tinfoil_document(data) or b'"teeclient.attestation/' in head:
+        return data
+    return None
+
+
+def _run_document(
+    args: VerifyArgs,
+    data: bytes,
+    *,
+    policy: Policy,
+    at: datetime | None,
+    nonce: bytes | None,
+    trust: TrustStore | None,
+    ear_key: Any,
+) -> int:
+    """Verify a teeclient or Tinfoil attestation document file (offline unless fetching)."""
+    from teeclient._time import utc_now
+    from teeclient.attest import verify_document
+    from teeclient.cli.common import collateral_settings
+    from teeclient.collateral.items import CollateralSet
+    from teeclient.document import AttestationDocument, parse_document
+    from teeclient.tinfoil import is_tinfoil_document, parse_tinfoil_document
+    from teeclient.verification import build_fetcher
+
+    when = at or utc_now()
+    digest = hashlib.sha256(data).hexdigest()
+    platform: str | None = None
+    try:
+        supplied = CollateralSet.from_files(args.collateral)
+        settings = collateral_settings(
+            cache_dir=args.cache_dir,
+            no_cache=args.no_cache,
+            kds_url=args.kds_url,
+            pcs_url=args.pcs_url,
+            rim_url=args.rim_url,
+            ocsp_url=args.ocsp_url,
+        )
+        parsed = parse_tinfoil_document(data) if is_tinfoil_document(data) else parse_document(data)
+        platform = (
+            parsed.cpu.platform if isinstance(parsed, AttestationDocument) else parsed.platform
+        )
+        result = verify_document(
+            parsed,
+            nonce=nonce,
+            now=when,
+            policy=policy,
+            trust=trust,
+            collateral=supplied,
+            fetcher=build_fetcher(settings, offline=args.offline, policy=policy),
+            settings=settings,
+            endpoint=str(args.evidence),
+        )
+        appraisal = result.appraisal
+        outcome = VerifyOutcome(
+            evidence_source=str(args.evidence),
+            evidence_sha256=digest,
+            platform=platform,
+            at=when,
+            policy_name=policy.name,
+            policy_source=policy.source,
+            policy_sha256=policy.sha256,
+            appraisal=appraisal,
+            error=None,
+            exit_code=ACCEPTED if result.identity is not None else REJECTED,
+        )
+    except TeeclientError as exc:
+        outcome = VerifyOutcome(
+            evidence_source=str(args.evidence),
+            evidence_sha256=digest,
+            platform=platform,
+            at=when,
+            policy_name=policy.name,
+            policy_source=policy.source,
+            policy_sha256=policy.sha256,
+            appraisal=None,
+            error=exc,
+            exit_code=exit_code_for(exc),
+        )
+    return _finish(args, outcome, ear_key=ear_key, nonce=nonce)

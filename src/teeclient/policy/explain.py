@@ -175,6 +175,24 @@ def _table() -> dict[str, Explanation]:
         "Otherwise nvidia.nonce_mismatch: GPU evidence replayed or relayed from elsewhere.",
         remedy="On nvidia.nonce_mismatch: do not use the endpoint.",
     )
+    t["binding.layout"] = Explanation(
+        cause="The document's binding layout (teeclient-v1, tinfoil-v2 or tinfoil-v3) is not "
+        "one the policy accepts in [binding] layouts.",
+        remedy="Add the layout to [binding] layouts if you accept it; tinfoil-v2 is static "
+        'evidence (no nonce) and also needs [freshness] nonce = "optional".',
+    )
+    t["binding.pin"] = Explanation(
+        cause="The document does not bind a key [binding] pin requires (for example no TLS "
+        "SPKI hash when pin includes tls_spki).",
+        remedy="Remove the key from [binding] pin, or have the enclave bind it (teeclient "
+        "documents: keys.tls_spki_sha256).",
+    )
+    t["binding.code_provenance"] = Explanation(
+        cause="Informational: the Tinfoil document carries Sigstore code-provenance entries, "
+        "which teeclient does not verify.",
+        remedy="Pin the enclave's measurements in the policy ([[sev_snp]] measurement, "
+        "[[tdx]] mr_td and rtmr0..2).",
+    )
     t["log.changed"] = Explanation(
         cause="The trust log recorded a different measurement or key for this endpoint or "
         "evidence source in an earlier accepted verification: the deployment changed.",

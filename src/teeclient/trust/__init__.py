@@ -2,8 +2,9 @@
 
 ``TrustStore.vendor()`` loads the roots shipped as package data and checks each one against
 the SHA-256 fingerprint pinned in this module. A caller may build a store with other anchors
-(for example a generated test PKI) through ``with_anchor`` / ``with_added_anchor``; nothing
-else, no environment variable and no configuration file, changes what is trusted.
+(for example a generated test PKI) through ``with_anchor`` / ``with_added_anchor``, or from a
+trust file whose path it passes explicitly (``with_trust_file``, ``teeclient.trust.file``);
+nothing else, no environment variable, default file or policy key, changes what is trusted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 
 from cryptography import x509
@@ -282,6 +284,27 @@ class TrustStore:
                 merged.append(cert)
         src = source if current is None else f"{current.source}; {source}"
         return self.with_anchor(name, merged, source=src)
+
+    def with_trust_file(self, path: str | Path) -> TrustStore:
+        """A new store with the anchors of the trust file at ``path`` (teeclient.trust/v1):
+        each replaces the anchor of the same name, or joins it when the file says
+        ``mode = "add"``.
+
+        Raises:
+            TrustFileError: the file is unreadable or invalid.
+        """
+        from teeclient.trust.file import load_trust_file
+
+        loaded = load_trust_file(path)
+        store = self
+        for anchor in loaded.anchors:
+            if loaded.mode == "add":
+                store = store.with_added_anchor(
+                    anchor.name, anchor.certificates, source=anchor.source
+                )
+            else:
+                store = store.with_anchor(anchor.name, anchor.certificates, source=anchor.source)
+        return store
 
     def without(self, name: str) -> TrustStore:
         """A new store without the anchor ``name``."""

@@ -22,6 +22,11 @@ CHECKS = MappingProxyType(
         "binding.devices": "the served devices are exactly the bound ones "
         "(else binding.device_missing / binding.device_extra / binding.devices_reordered)",
         "binding.gpu_nonce": "every device answered the SPDM nonce derived from the session "
-        "nonce and keys (else nvidia.nonce_mismatch)",
+        "nonce and keys (Tinfoil v3: the challenge nonce itself; else nvidia.nonce_mismatch)",
+        "binding.layout": "the document's binding layout (teeclient-v1, tinfoil-v2, tinfoil-v3) "
+        "is in [binding] layouts",
+        "binding.pin": "the identity carries every key [binding] pin requires (hpke, tls_spki)",
+        "binding.code_provenance": "Tinfoil Sigstore code provenance entries: not verified by "
+        "teeclient (always skip; pin measurements in the policy instead)",
     }
 )

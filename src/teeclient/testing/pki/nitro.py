@@ -236,6 +236,31 @@ class NitroPki:
             crl_url=None,
             ov=r_ov,
         )
+        return cls._under_root(
+            root_key,
+            root_cert,
+            at=at,
+            region=region,
+            instance_id=instance_id,
+            keys=(regional_key, zonal_key, instance_key),
+            overrides=(g_ov, z_ov, i_ov),
+        )
+
+    @classmethod
+    def _under_root(
+        cls,
+        root_key: ec.EllipticCurvePrivateKey,
+        root_cert: x509.Certificate,
+        *,
+        at: datetime,
+        region: str,
+        instance_id: str,
+        keys: tuple[ec.EllipticCurvePrivateKey, ...],
+        overrides: tuple[CertOverrides, ...],
+    ) -> NitroPki:
+        regional_key, zonal_key, instance_key = keys
+        g_ov, z_ov, i_ov = overrides
+        ca_usage = _key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True)
         crl = _CRL_BASE.format(region=region)
         regional_cert = _build(
             subject=_aws(f"{secrets.token_hex(8)}.{region}.aws.nitro-enclaves"),
@@ -293,6 +318,20 @@ class NitroPki:
             zonal=zonal_cert,
             instance_key=instance_key,
             instance=instance_cert,
+        )
+
+    def renewed(self, *, at: datetime) -> NitroPki:
+        """The same root with fresh regional, zonal and instance CAs valid around ``at`` (AWS
+        rotates them; a long-running mock enclave renews them the same way)."""
+        none = CertOverrides()
+        return NitroPki._under_root(
+            self.root_key,
+            self.root,
+            at=at,
+            region=self.region,
+            instance_id=self.instance_id,
+            keys=(_key(none), _key(none), _key(none)),
+            overrides=(none, none, none),
         )
 
     def trust_store(self, base: TrustStore | None = None, *, partition: str = "aws") -> TrustStore:
