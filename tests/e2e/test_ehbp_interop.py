@@ -20,8 +20,8 @@ from teeclient.protocol import ehbp
 from teeclient.protocol.hpke import KemId, PrivateKey
 from teeclient.testing.gateway import EhbpGateway
 from teeclient.testing.loopback import LoopbackServer
-from teeclient.testing.standin import model_app
 from teeclient.transport import AsyncAttestedTransport, AttestedTransport
+from tests._standin import model_app
 from tests.transport.conftest import identity_for
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "interop " * 50}]}

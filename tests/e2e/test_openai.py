@@ -1,5 +1,6 @@
-"""The real openai package, pointed at the enclave through teeclient: chat (streaming and
-not), embeddings and models list, sync and async, over loopback."""
+"""The real openai package, pointed at the mock enclave through teeclient (the model behind
+the chunked-OHTTP gateway, over loopback): chat (streaming and not), embeddings and models
+list, sync and async."""
 
 from __future__ import annotations
 
@@ -9,67 +10,65 @@ from typing import Any
 
 import pytest
 
-import teeclient
-from teeclient.collateral.fetch import OfflineFetcher
-from teeclient.testing.loopback import LoopbackServer
-from teeclient.testing.standin import MODEL, StandIn, hardware, policy, standin
+from teeclient.testing.hardware import HardwareSpec, MockHardware, VendorPkis
+from teeclient.testing.model import MockModel
+from tests.e2e._encrypted import Running, encrypted_enclave
 
 openai = pytest.importorskip("openai")
 
-API_KEY = "sk-openai-drop-in"
+MODEL = MockModel().model_id
 MESSAGES: Any = [{"role": "user", "content": "tell me about attested inference"}]
-ANSWER = "Echo: tell me about attested inference"
 
 
-@pytest.fixture(scope="module")
-def enclave() -> Iterator[tuple[StandIn, str]]:
-    stand_in = standin(api_key=API_KEY)
-    with LoopbackServer(stand_in, capture=True) as server:
-        yield stand_in, server.url
+@pytest.fixture(scope="module", params=["sev-snp", "tdx", "nitro"])
+def running(request: pytest.FixtureRequest, mock_pkis: VendorPkis) -> Iterator[Running]:
+    healthy = MockHardware(HardwareSpec(platform=request.param), pkis=mock_pkis)
+    with encrypted_enclave(healthy) as running:
+        yield running
 
 
-def _options() -> dict[str, object]:
-    return {
-        "policy": policy(),
-        "trust": hardware().trust,
-        "api_key": API_KEY,
-        "fetcher": OfflineFetcher(),
-    }
-
-
-def test_sync_openai_chat_embeddings_models(enclave: tuple[StandIn, str]) -> None:
-    _stand_in, url = enclave
-    with teeclient.Client(url, **_options()) as client:  # type: ignore[arg-type]
+def test_sync_openai_chat_embeddings_models(running: Running) -> None:
+    with running.client() as client:
         sdk = client.openai()
         assert isinstance(sdk, openai.OpenAI)
-        assert str(sdk.base_url).rstrip("/") == f"{url}/v1"
+        assert str(sdk.base_url).rstrip("/") == f"{running.url}/v1"
         models = sdk.models.list()
         assert [m.id for m in models.data] == [MODEL]
-        completion = sdk.chat.completions.create(model=MODEL, messages=MESSAGES)
-        assert completion.choices[0].message.content == ANSWER
-        stream = sdk.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
-        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
-        assert text == ANSWER
+        completion = sdk.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=8)
+        answer = completion.choices[0].message.content
+        assert answer is not None
+        assert answer.startswith("You said: tell me about attested inference")
+        stream = sdk.chat.completions.create(
+            model=MODEL, messages=MESSAGES, max_tokens=8, stream=True
+        )
+        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+        assert text == answer
         embeddings = sdk.embeddings.create(model=MODEL, input=["one", "two"])
         assert len(embeddings.data) == 2
-        assert len(embeddings.data[0].embedding) == 8
+        assert len(embeddings.data[0].embedding) == MockModel().embedding_dimensions
         assert client.identity is not None
+        assert client.identity.platform == running.healthy.platform
+    assert not any(p.startswith("/v1/") for _m, p in running.model_requests())
 
 
-def test_async_openai_chat_embeddings_models(enclave: tuple[StandIn, str]) -> None:
-    _stand_in, url = enclave
-
+def test_async_openai_chat_embeddings_models(running: Running) -> None:
     async def run() -> None:
-        async with teeclient.AsyncClient(url, **_options()) as client:  # type: ignore[arg-type]
+        async with running.async_client() as client:
             sdk = client.openai()
             assert isinstance(sdk, openai.AsyncOpenAI)
             models = await sdk.models.list()
             assert [m.id for m in models.data] == [MODEL]
-            completion = await sdk.chat.completions.create(model=MODEL, messages=MESSAGES)
-            assert completion.choices[0].message.content == ANSWER
-            stream = await sdk.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
-            text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream])
-            assert text == ANSWER
+            completion = await sdk.chat.completions.create(
+                model=MODEL, messages=MESSAGES, max_tokens=8
+            )
+            answer = completion.choices[0].message.content
+            stream = await sdk.chat.completions.create(
+                model=MODEL, messages=MESSAGES, max_tokens=8, stream=True
+            )
+            text = "".join(
+                [chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices]
+            )
+            assert text == answer
             embeddings = await sdk.embeddings.create(model=MODEL, input="one")
             assert len(embeddings.data) == 1
             identity = await client.attest()  # explicit re-attestation, then keeps working
@@ -79,29 +78,17 @@ def test_async_openai_chat_embeddings_models(enclave: tuple[StandIn, str]) -> No
     asyncio.run(run())
 
 
-def test_wrong_api_key_is_an_authenticated_error_from_the_enclave(
-    enclave: tuple[StandIn, str],
-) -> None:
-    _stand_in, url = enclave
-    options = {**_options(), "api_key": "sk-wrong"}
-    with teeclient.Client(url, **options) as client, pytest.raises(openai.AuthenticationError):  # type: ignore[arg-type]
-        client.openai(max_retries=0).models.list()
+def test_openai_errors_from_inside_the_enclave_are_authenticated(running: Running) -> None:
+    with running.client() as client, pytest.raises(openai.NotFoundError):
+        client.openai(max_retries=0).models.retrieve("no-such-model")
 
 
 def test_openai_never_reads_the_environment_key(
-    enclave: tuple[StandIn, str], monkeypatch: pytest.MonkeyPatch
+    running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _stand_in, url = enclave
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
-    options = {**_options(), "api_key": None}
-    with teeclient.Client(url, **options) as client:  # type: ignore[arg-type]
+    with running.client() as client:
         sdk = client.openai()
         assert sdk.api_key != "sk-from-the-environment"
-
-
-def test_nothing_but_the_encapsulation_was_on_the_wire(enclave: tuple[StandIn, str]) -> None:
-    stand_in, url = enclave
-    with teeclient.Client(url, **_options()) as client:  # type: ignore[arg-type]
-        client.openai().chat.completions.create(model=MODEL, messages=MESSAGES)
-    paths = {r.url.path for r in stand_in.seen}
-    assert paths <= {"/.well-known/teeclient/attestation", "/.well-known/ohttp-gateway"}
+        sdk.models.list()
+    assert b"sk-from-the-environment" not in running.wire()

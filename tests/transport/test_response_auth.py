@@ -20,8 +20,8 @@ from teeclient.errors import (
 )
 from teeclient.protocol import ohttp
 from teeclient.testing.gateway import EhbpGateway, OhttpGateway
-from teeclient.testing.standin import model_app
 from teeclient.transport import AsyncAttestedTransport, AttestedTransport
+from tests._standin import model_app
 from tests.transport.conftest import ENDPOINT, identity_for, rewriting, split_chunked_response
 
 STREAM = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "a b c d e"}]}

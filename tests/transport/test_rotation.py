@@ -20,7 +20,6 @@ from teeclient.protocol.hpke import AeadId, KdfId, KemId, Suite
 from teeclient.protocol.keyconfig import DEFAULT_PREFERENCES
 from teeclient.protocol.ohttp import GatewayKey
 from teeclient.testing.gateway import OhttpGateway, default_suites
-from teeclient.testing.standin import model_app
 from teeclient.transport import AsyncAttestedTransport, AttestedTransport
 from teeclient.transport._common import (
     Answer,
@@ -32,6 +31,7 @@ from teeclient.transport._common import (
     pin_identity,
     request_flow,
 )
+from tests._standin import model_app
 from tests.transport.conftest import ENDPOINT, identity_for
 
 X25519 = KemId.DHKEM_X25519_HKDF_SHA256

@@ -13,8 +13,8 @@ import teeclient
 from teeclient.collateral.fetch import OfflineFetcher
 from teeclient.errors import TlsPinMismatchError, TlsPinUnenforcedError
 from teeclient.testing.loopback import LoopbackServer
-from teeclient.testing.standin import StandIn, hardware, policy, standin
 from teeclient.transport import TlsPins, spki_sha256
+from tests._standin import StandIn, hardware, policy, standin
 from tests.transport._certs import LocalCA
 
 SECRET = "sk-pinned-secret"

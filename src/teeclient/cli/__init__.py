@@ -355,6 +355,13 @@ def mock_enclave(
         typer.Option("--output-dir", help="Where to write trust.toml and policy.toml."),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+    gateway: Annotated[
+        str,
+        typer.Option(
+            help="In front of the model: ohttp (chunked OHTTP, what teeclient chat speaks), "
+            "ehbp (Tinfoil's profile) or none (plaintext /v1/)."
+        ),
+    ] = "ohttp",
 ) -> None:
     """Run a mock enclave (test hardware, fake vendors, a small model) and print its URL,
     the trust file and the matching policy a client needs. For tests and demos only."""
@@ -374,6 +381,7 @@ def mock_enclave(
                 faults=fault or [],
                 output_dir=output_dir,
                 json_output=json_output,
+                gateway=gateway,
             )
         )
     )

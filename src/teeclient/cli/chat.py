@@ -7,12 +7,16 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from teeclient.cli.exit_codes import ACCEPTED, exit_code_for
 from teeclient.errors import TeeclientError, TransportError, UsageError
 from teeclient.identity import EnclaveIdentity
+
+if TYPE_CHECKING:
+    from teeclient.trust import TrustStore
 
 __all__ = ["ChatArgs", "describe_identity", "run", "stream_chat"]
 
@@ -110,16 +114,11 @@ def describe_identity(identity: EnclaveIdentity) -> list[str]:
     return lines
 
 
-def _trust(path: Path | None) -> object:
+def _trust(path: Path | None) -> TrustStore:
     from teeclient.trust import TrustStore
 
     store = TrustStore.default()
-    if path is None:
-        return store
-    loader = getattr(store, "with_trust_file", None)
-    if loader is None:  # pragma: no cover - trust files arrive with the mock enclave
-        raise UsageError("trust files are not supported by this version", field="--trust")
-    return loader(path)
+    return store if path is None else store.with_trust_file(path)
 
 
 def run(args: ChatArgs) -> int:
@@ -134,7 +133,7 @@ def run(args: ChatArgs) -> int:
         with Client(
             args.url,
             policy=args.policy,
-            trust=_trust(args.trust),  # type: ignore[arg-type]
+            trust=_trust(args.trust),
             api_key=args.api_key,
             offline=args.offline,
         ) as client:

@@ -2,8 +2,9 @@
 binding nonce and keys), the chunked-OHTTP gateway, a deterministic OpenAI-style model.
 
 Handlers are httpx-shaped, so it runs in an ``httpx.MockTransport`` or a ``LoopbackServer``.
-The client's tests and ``teeclient demo`` use it; ``teeclient.testing.enclave`` (the full mock
-enclave: every platform, GPUs, faults, vendor services) supersedes it where available.
+The transport tests use it where they need control the full mock enclave does not give (a TLS
+key bound to a certificate made by the test, rotation on demand, tampered answers); the
+end-to-end tests, the CLI tests and ``teeclient demo`` use ``teeclient.testing.enclave``.
 """
 
 from __future__ import annotations
