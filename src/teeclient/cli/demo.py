@@ -127,7 +127,7 @@ def _run(args: DemoArgs, out: _Out) -> int:
             http.event_hooks["response"].append(keep)
             out.line(out.paint(f"   > {args.prompt}", "2"))
             out.raw("   ")
-            answer = stream_chat(
+            stream_chat(
                 http,
                 model=enclave.model.model_id,
                 messages=[{"role": "user", "content": args.prompt}],
