@@ -285,8 +285,9 @@ class RequestInfo:
     head: bytes = b""  # the encoded Binary HTTP request head
 
 
-def describe_request(request: httpx.Request) -> RequestInfo:
-    """The request as Binary HTTP will carry it (hop-by-hop fields dropped, names lowercase).
+def describe_request(request: httpx.Request, *, encode: bool = True) -> RequestInfo:
+    """The request as Binary HTTP will carry it (hop-by-hop fields dropped, names lowercase);
+    ``encode``: also encode (and so validate) its Binary HTTP head (not needed for EHBP).
 
     Raises:
         UsageError: a field Binary HTTP cannot carry.
@@ -315,8 +316,10 @@ def describe_request(request: httpx.Request) -> RequestInfo:
     path = request.url.raw_path.decode("ascii")
     authority = request.url.netloc.decode("ascii")
     try:  # encoded (and so validated) now, before anything is sent
-        head = bhttp.encode_request_head(
-            request.method, request.url.scheme, authority, path, headers
+        head = (
+            bhttp.encode_request_head(request.method, request.url.scheme, authority, path, headers)
+            if encode
+            else b""
         )
     except ValueError as exc:
         raise UsageError(

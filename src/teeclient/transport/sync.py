@@ -258,7 +258,7 @@ class AttestedTransport(httpx.BaseTransport):
             TransportError: the answer is not authentic (``transport.*`` codes).
         """
         self._state.check_origin(request)
-        info = describe_request(request)
+        info = describe_request(request, encode=self._state.profile is Profile.OHTTP)
         flow = request_flow(
             info,
             gateway_url=self._state.gateway_url,
