@@ -49,6 +49,12 @@ TARGETS: tuple[tuple[str, float, str], ...] = (
     ("EHBP request: setup + seal 1 KiB: teeclient / tinfoil-ehbp", 1.0, "ratio"),
     ("EHBP response: open 4 MiB (64 KiB frames): teeclient / tinfoil-ehbp", 1.0, "ratio"),
     ("EHBP response: open 10,000 SSE frames: teeclient / tinfoil-ehbp", 1.0, "ratio"),
+    # issue 8: the encrypted client over loopback (benchmarks/bench_client.py)
+    ("added latency per request, X25519", 0.3, "ms"),
+    ("added latency per request, MLKEM768-X25519", 0.3, "ms"),
+    ("SSE streaming 10000 events: encrypted time / plaintext time", 1 / 0.9, "ratio"),
+    ("EHBP 1 KiB request (httpx, loopback): teeclient / tinfoil-ehbp", 1.0, "ratio"),
+    ("EHBP stream 10000 events (httpx, loopback): teeclient / tinfoil-ehbp", 1.0, "ratio"),
 )
 
 

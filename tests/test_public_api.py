@@ -11,9 +11,12 @@ from teeclient import errors
 
 PINNED = [
     "Appraisal",
+    "AsyncClient",
     "AttestationRejected",
+    "Client",
     "CollateralError",
     "ConfigError",
+    "EnclaveIdentity",
     "EvidenceError",
     "Policy",
     "TeeclientError",
@@ -71,6 +74,20 @@ def test_verify_api_loads_no_cli_dependencies() -> None:
         "teeclient.verify, teeclient.load_policy, teeclient.TrustStore\n"
         "print(json.dumps(sorted(m for m in sys.modules\n"
         "                        if m.split('.')[0] in ('httpx', 'typer', 'rich', 'click'))))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(proc.stdout) == []
+
+
+def test_client_loads_no_openai_until_asked() -> None:
+    code = (
+        "import json, sys\n"
+        "import teeclient\n"
+        "teeclient.Client('https://enclave.example'), teeclient.AsyncClient\n"
+        "print(json.dumps(sorted(m for m in sys.modules\n"
+        "                        if m.split('.')[0] in ('openai', 'typer'))))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True

@@ -6,6 +6,9 @@ The public API is small and re-exported lazily (importing teeclient loads nothin
     appraisal = teeclient.verify("report.bin", collateral=["vcek.der"], policy="prod.toml")
     if appraisal.accepted: ...
 
+    with teeclient.Client("https://enclave.example", policy="prod.toml") as client:
+        client.openai().chat.completions.create(...)   # encrypted to the attested key
+
 Everything else is reached by its full path (``teeclient.platforms.sev_snp.verify``) and is
 documented as advanced API.
 """
@@ -19,9 +22,12 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "Appraisal": "teeclient.policy.result",
+    "AsyncClient": "teeclient.client",
     "AttestationRejected": "teeclient.errors",
+    "Client": "teeclient.client",
     "CollateralError": "teeclient.errors",
     "ConfigError": "teeclient.errors",
+    "EnclaveIdentity": "teeclient.identity",
     "EvidenceError": "teeclient.errors",
     "Policy": "teeclient.policy.model",
     "TeeclientError": "teeclient.errors",
@@ -35,9 +41,12 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Appraisal",
+    "AsyncClient",
     "AttestationRejected",
+    "Client",
     "CollateralError",
     "ConfigError",
+    "EnclaveIdentity",
     "EvidenceError",
     "Policy",
     "TeeclientError",
@@ -51,6 +60,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from teeclient.client import AsyncClient, Client
     from teeclient.errors import (
         AttestationRejected,
         CollateralError,
@@ -60,6 +70,7 @@ if TYPE_CHECKING:
         TransportError,
         UsageError,
     )
+    from teeclient.identity import EnclaveIdentity
     from teeclient.policy.load import load_policy
     from teeclient.policy.model import Policy
     from teeclient.policy.result import Appraisal

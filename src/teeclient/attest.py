@@ -84,8 +84,10 @@ __all__ = [
     "AttestationResult",
     "NonceLedger",
     "attest",
+    "attest_async",
     "attestation_url",
     "fetch_attestation",
+    "fetch_attestation_async",
     "new_nonce",
     "tinfoil_attestation_url",
     "verify_document",
@@ -1075,6 +1077,96 @@ def fetch_attestation(
         raise TransportError(f"fetching the attestation document failed: {exc}", field=url) from exc
 
 
+async def fetch_attestation_async(
+    endpoint: str, nonce: bytes, *, client: httpx.AsyncClient
+) -> bytes:
+    """``fetch_attestation`` with an ``httpx.AsyncClient``.
+
+    Raises:
+        TransportError: the request failed, was redirected, or the answer is not 200 or too
+            large.
+    """
+    import httpx
+
+    url = attestation_url(endpoint, nonce)
+    try:
+        async with client.stream(
+            "GET", url, follow_redirects=False, headers={"accept": "application/json"}
+        ) as response:
+            if response.status_code != 200:
+                raise TransportError(
+                    "the attestation endpoint did not answer 200",
+                    field=url,
+                    expected="HTTP 200",
+                    actual=f"HTTP {response.status_code}",
+                )
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise TransportError(
+                        "the attestation document is too large",
+                        field=url,
+                        expected=f"<= {MAX_RESPONSE_BYTES} bytes",
+                    )
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise TransportError(f"fetching the attestation document failed: {exc}", field=url) from exc
+
+
+def _identity_or_raise(endpoint: str, result: AttestationResult) -> EnclaveIdentity:
+    if result.identity is None:
+        failed = [c.id for c in result.appraisal.checks if c.status.value == "fail"]
+        raise AttestationRejected(
+            f"the policy rejected {endpoint}: " + ", ".join(failed[:8]),
+            appraisal=result.appraisal,
+        )
+    return result.identity
+
+
+async def attest_async(
+    endpoint: str,
+    *,
+    client: httpx.AsyncClient,
+    policy: Policy | None = None,
+    trust: TrustStore | None = None,
+    fetcher: Fetcher | None = None,
+    settings: CollateralSettings | None = None,
+    ledger: NonceLedger | None = None,
+    clock: Clock = utc_now,
+) -> EnclaveIdentity:
+    """``attest`` for async callers: the document is fetched with ``client``; verification
+    (CPU-bound, and collateral fetching through the sync ``fetcher``) runs in a worker thread.
+
+    Raises:
+        AttestationRejected, EvidenceError, CollateralError, TransportError: as ``attest``.
+    """
+    import functools
+
+    import anyio.to_thread
+
+    nonce = new_nonce()
+    issued = clock()
+    raw = await fetch_attestation_async(endpoint, nonce, client=client)
+    verify = functools.partial(
+        verify_document,
+        raw,
+        nonce=nonce,
+        now=clock(),
+        policy=policy,
+        trust=trust,
+        nonce_issued_at=issued,
+        fetcher=fetcher,
+        settings=settings,
+        endpoint=endpoint,
+        ledger=ledger,
+    )
+    result = await anyio.to_thread.run_sync(verify)
+    return _identity_or_raise(endpoint, result)
+
+
 def attest(
     endpoint: str,
     *,
@@ -1107,10 +1199,4 @@ def attest(
         endpoint=endpoint,
         ledger=ledger,
     )
-    if result.identity is None:
-        failed = [c.id for c in result.appraisal.checks if c.status.value == "fail"]
-        raise AttestationRejected(
-            f"the policy rejected {endpoint}: " + ", ".join(failed[:8]),
-            appraisal=result.appraisal,
-        )
-    return result.identity
+    return _identity_or_raise(endpoint, result)

@@ -56,11 +56,13 @@ __all__ = [
     "DeviceOrderError",
     "DevicesNotBoundError",
     "DocumentError",
+    "DowngradeError",
     "EndorsementError",
     "EvidenceError",
     "EvidenceTooOldError",
     "FrameTooLargeError",
     "FreshnessError",
+    "IdentityExpiredError",
     "InputError",
     "KeyConfigMismatchError",
     "KeyFileError",
@@ -91,6 +93,7 @@ __all__ = [
     "OcspResponderError",
     "OcspResponderExpiredError",
     "OcspSignatureError",
+    "OriginMismatchError",
     "ParseError",
     "PolicyError",
     "PolicySyntaxError",
@@ -129,6 +132,8 @@ __all__ = [
     "TdxQuoteSignatureError",
     "TdxTcbInfoMismatchError",
     "TeeclientError",
+    "TlsPinMismatchError",
+    "TlsPinUnenforcedError",
     "TokenAlgorithmError",
     "TokenError",
     "TokenExpiredError",
@@ -138,6 +143,7 @@ __all__ = [
     "TrustFileError",
     "TrustLogError",
     "UnauthenticatedResponseError",
+    "UnencryptedResponseError",
     "UnsupportedDocumentError",
     "UnsupportedFormatError",
     "UnsupportedSuiteError",
@@ -892,6 +898,42 @@ class UnauthenticatedResponseError(ProtocolError):
     """A response that must be encrypted and authenticated arrived without protection."""
 
     code = "transport.unauthenticated"
+
+
+class UnencryptedResponseError(UnauthenticatedResponseError):
+    """The gateway answered without an encapsulated response (plaintext, another media type)."""
+
+    code = "transport.not_encapsulated"
+
+
+class TlsPinMismatchError(TransportError):
+    """The TLS server key is not the key the attestation binds (refused at the handshake)."""
+
+    code = "transport.tls_pin_mismatch"
+
+
+class TlsPinUnenforcedError(ConfigError):
+    """The identity binds a TLS key, but the inner transport cannot check it at the handshake."""
+
+    code = "transport.tls_pin_unenforced"
+
+
+class DowngradeError(TransportError):
+    """A re-attestation offered weaker protection than the pinned identity (suite or TLS pin)."""
+
+    code = "transport.downgrade"
+
+
+class IdentityExpiredError(TransportError):
+    """The pinned identity expired and the transport has no way to attest again."""
+
+    code = "transport.identity_expired"
+
+
+class OriginMismatchError(UsageError):
+    """A request was addressed to another origin than the attested endpoint (nothing was sent)."""
+
+    code = "transport.origin_mismatch"
 
 
 class AttestationRejected(TeeclientError):

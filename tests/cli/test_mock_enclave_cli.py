@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from teeclient.attest import attest
+from teeclient.client import Client
 from teeclient.errors import TeeclientError
 from teeclient.policy.load import load_policy
 from teeclient.trust import TrustStore
@@ -65,7 +66,11 @@ def test_mock_enclave_serves_what_the_printed_files_accept(
             trust = TrustStore.vendor().with_trust_file(info["trust_file"])
             identity = attest(info["url"], client=client, policy=policy, trust=trust)
             assert identity.layout == "teeclient-v1"
-            models = client.get(info["url"] + "/v1/models").json()
+            # the model sits behind the chunked-OHTTP gateway: plaintext gets nothing ...
+            assert client.get(info["url"] + "/v1/models").status_code == 404
+        # ... and teeclient's encrypted client gets the model
+        with Client(info["url"], policy=policy, trust=trust, offline=True) as encrypted:
+            models = encrypted.http.get("/v1/models").json()
             assert models["data"][0]["id"] == "teeclient-mock-1"
         assert set(info["collateral_base_urls"]) == {
             "amd_kds",

@@ -355,6 +355,13 @@ def mock_enclave(
         typer.Option("--output-dir", help="Where to write trust.toml and policy.toml."),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+    gateway: Annotated[
+        str,
+        typer.Option(
+            help="In front of the model: ohttp (chunked OHTTP, what teeclient chat speaks), "
+            "ehbp (Tinfoil's profile) or none (plaintext /v1/)."
+        ),
+    ] = "ohttp",
 ) -> None:
     """Run a mock enclave (test hardware, fake vendors, a small model) and print its URL,
     the trust file and the matching policy a client needs. For tests and demos only."""
@@ -374,6 +381,7 @@ def mock_enclave(
                 faults=fault or [],
                 output_dir=output_dir,
                 json_output=json_output,
+                gateway=gateway,
             )
         )
     )
@@ -487,6 +495,75 @@ def completion(
     from teeclient.cli.completion import script
 
     raise typer.Exit(script(shell))
+
+
+@app.command()
+def chat(
+    url: Annotated[str, typer.Argument(help="Endpoint URL (https://host[:port]).")],
+    prompt: Annotated[str, typer.Argument(help="The user message.")],
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Stream the answer as it arrives.")
+    ] = False,
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy file (TOML). Default: the built-in baseline.")
+    ] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(help="Trust file adding roots (e.g. printed by `teeclient mock-enclave`)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name. Default: the first the endpoint lists.")
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key", envvar="TEECLIENT_API_KEY", help="API key (sent encrypted only)."
+        ),
+    ] = None,
+    system: Annotated[str | None, typer.Option(help="A system message.")] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Collateral from the document and cache only.")
+    ] = False,
+) -> None:
+    """Attest URL, then send PROMPT encrypted to the attested key and print the answer.
+    Exit 0 ok, 1 rejected by policy, 2 usage, 3 invalid evidence, 4 transport/collateral."""
+    from teeclient.cli.chat import ChatArgs, run
+
+    raise typer.Exit(
+        run(
+            ChatArgs(
+                url=url,
+                prompt=prompt,
+                stream=stream,
+                policy=policy,
+                trust=trust,
+                model=model,
+                api_key=api_key,
+                offline=offline,
+                system=system,
+            )
+        )
+    )
+
+
+@app.command()
+def demo(
+    prompt: Annotated[str, typer.Option(help="What to ask the mock model.")] = (
+        "Why should I trust a model that runs in a TEE?"
+    ),
+    stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream the answer.")] = True,
+    color: Annotated[
+        bool | None, typer.Option("--color/--no-color", help="Colour (default: on a terminal).")
+    ] = None,
+) -> None:
+    """Start a mock enclave on loopback, attest it with the shipped demo policy, stream an
+    encrypted chat answer and show what was protected. Runs offline."""
+    import sys
+
+    from teeclient.cli.demo import DemoArgs, run
+
+    use_color = sys.stdout.isatty() if color is None else color
+    raise typer.Exit(run(DemoArgs(prompt=prompt, stream=stream, color=use_color)))
 
 
 @app.command()

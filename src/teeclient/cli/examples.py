@@ -109,6 +109,19 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
     "completion": (
         Example(line="teeclient completion bash", what="print the bash completion script"),
     ),
+    "chat": (
+        Example(
+            line='teeclient chat https://enclave.example "Hello" --stream --policy prod.toml',
+            what="attest the endpoint, then stream an answer encrypted to the attested key",
+            needs="network",
+        ),
+    ),
+    "demo": (
+        Example(
+            line="teeclient demo --no-color",
+            what="mock enclave on loopback: attest, encrypted chat, what was protected",
+        ),
+    ),
     "mock-enclave": (
         Example(
             line="teeclient mock-enclave --platform tdx --gpus 1 --output-dir mock",
@@ -137,6 +150,8 @@ SHORT: dict[str, str] = {
     "policy lint": "Validate a policy file.",
     "token verify": "Check an EAR attestation-result token.",
     "log show": "List the accepted identities in the trust log.",
+    "chat": "Attest an endpoint, then chat with it, encrypted to the attested key.",
+    "demo": "Run a mock enclave locally: attestation, encrypted chat, what was protected.",
     "mock-enclave": "Serve a mock enclave (test hardware, fake vendors, a small model).",
 }
 

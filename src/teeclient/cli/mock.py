@@ -15,6 +15,7 @@ from teeclient.cli.exit_codes import ACCEPTED, USAGE
 from teeclient.errors import UsageError
 
 if TYPE_CHECKING:
+    from teeclient.testing.enclave import Gateway
     from teeclient.testing.hardware import MockHardware
 
 __all__ = ["MockArgs", "run"]
@@ -35,6 +36,7 @@ class MockArgs:
     faults: list[str]
     output_dir: Path | None
     json_output: bool
+    gateway: str = "ohttp"
 
 
 def _hardware(args: MockArgs) -> MockHardware:
@@ -56,13 +58,35 @@ def _hardware(args: MockArgs) -> MockHardware:
     return MockHardware(spec)
 
 
+_MODEL_ACCESS = {
+    "ohttp": "encrypted only (chunked OHTTP at /.well-known/ohttp-gateway; teeclient chat URL)",
+    "ehbp": "EHBP (Tinfoil profile; keys at /.well-known/hpke-keys)",
+    "none": "plaintext at /v1/ (no gateway)",
+}
+
+
+def _gateway(name: str) -> Gateway | None:
+    from teeclient.testing.gateway import ehbp_gateway, ohttp_gateway
+
+    choices: dict[str, Gateway | None] = {
+        "ohttp": ohttp_gateway,
+        "ehbp": ehbp_gateway,
+        "none": None,
+    }
+    if name not in choices:
+        raise UsageError(
+            "unknown gateway", field="--gateway", expected="ohttp, ehbp or none", actual=name
+        )
+    return choices[name]
+
+
 def run(args: MockArgs, *, stop: threading.Event | None = None) -> int:
     """Start the enclave, print its URL and the trust and policy files, serve until stopped."""
     from teeclient.testing.enclave import MockEnclave
 
     try:
         hardware = _hardware(args)
-        enclave = MockEnclave(hardware)
+        enclave = MockEnclave(hardware, gateway=_gateway(args.gateway))
         try:
             running = enclave.serve(host=args.host, port=args.port)
         except ImportError as exc:
@@ -89,6 +113,7 @@ def run(args: MockArgs, *, stop: threading.Event | None = None) -> int:
         "trust_file": str(trust_file),
         "policy_file": str(policy_file),
         "hardware": hardware.spec.describe(),
+        "gateway": args.gateway,
         "collateral_base_urls": dict(settings.base_urls),
     }
     if args.json_output:
@@ -110,6 +135,7 @@ def run(args: MockArgs, *, stop: threading.Event | None = None) -> int:
                 )
             )
             + f"\n             TEECLIENT_INTEL_ROOT_CRL_URL={settings.base_url('intel_root_crl')}"
+            + f"\nmodel:       {_MODEL_ACCESS[args.gateway]}"
             + "\nserving until interrupted (Ctrl-C)\n"
         )
     sys.stdout.flush()

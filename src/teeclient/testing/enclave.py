@@ -1,6 +1,6 @@
 """The mock enclave: a WSGI application serving attestation, fake vendors and a small model.
 
-Routes (plaintext for now; issue 8 puts the encrypted gateway in front of the model):
+Routes:
 
 * ``GET /.well-known/teeclient/attestation?nonce=<64 hex>`` — a fresh
   ``teeclient.attestation/v1`` document per nonce from the mock hardware;
@@ -8,7 +8,10 @@ Routes (plaintext for now; issue 8 puts the encrypted gateway in front of the mo
   (without; built once) for SEV-SNP and TDX machines;
 * ``/vendors/<service>/…`` — the fake vendors' collateral services (``testing.vendors``);
 * ``/v1/…`` — the deterministic OpenAI-compatible model (``testing.model``), wrapped by the
-  ``gateway`` layer when one is given: ``gateway(model_app, keys) -> app``.
+  ``gateway`` layer when one is given: ``gateway(model_app, keys) -> app``. With
+  ``gateway=teeclient.testing.gateway.ohttp_gateway`` the model is reachable only encrypted,
+  through ``/.well-known/ohttp-gateway`` (chunked OHTTP; plaintext ``/v1/…`` gets 404); with
+  ``ehbp_gateway`` through EHBP (``/.well-known/hpke-keys``). Without one, ``/v1/…`` is plaintext.
 
 ``MockEnclave.handler`` adapts the application to ``httpx.MockTransport``; ``serve`` runs it on
 a loopback port with werkzeug's threaded server (``RunningEnclave``). werkzeug is chosen over
@@ -61,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["EnclaveKeys", "Gateway", "MockEnclave", "RunningEnclave"]
 
 _NONCE = re.compile(r"[0-9a-f]{64}")
+_GATEWAY_PATHS = frozenset({"/.well-known/ohttp-gateway", "/.well-known/hpke-keys"})
 
 #: wraps the model application: ``gateway(model_app, keys) -> application`` (issue 8: OHTTP)
 Gateway = Callable[[WSGIApplication, "EnclaveKeys"], WSGIApplication]
@@ -158,7 +162,7 @@ class MockEnclave:
             return self._tinfoil(environ, start_response)
         if path.startswith("/vendors/"):
             return self.vendors(environ, start_response)
-        if path.startswith("/v1/"):
+        if path.startswith("/v1/") or path in _GATEWAY_PATHS:
             return self.inference(environ, start_response)
         if path == "/healthz":
             return respond(start_response, 200, b"ok\n", "text/plain")

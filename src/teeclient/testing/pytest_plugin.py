@@ -102,16 +102,25 @@ def mock_hardware(mock_pkis: VendorPkis) -> Callable[..., MockHardware]:
 def mock_enclave_factory(
     mock_hardware: Callable[..., MockHardware], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., MockEnclaveServer]]:
-    """A factory of running loopback enclaves: ``(hardware=None, *, clock=None, **spec)``."""
+    """A factory of running loopback enclaves:
+    ``(hardware=None, *, clock=None, gateway=None, **spec)``; ``gateway`` is a layer from
+    ``teeclient.testing.gateway`` (``ohttp_gateway``: the model only through chunked OHTTP)."""
     from teeclient.testing.enclave import MockEnclave
 
     started: list[MockEnclaveServer] = []
 
     def make(
-        hardware: MockHardware | None = None, *, clock: Any = None, **spec: Any
+        hardware: MockHardware | None = None,
+        *,
+        clock: Any = None,
+        gateway: Any = None,
+        **spec: Any,
     ) -> MockEnclaveServer:
         hw = hardware if hardware is not None else mock_hardware(**spec)
-        enclave = MockEnclave(hw, clock=clock) if clock is not None else MockEnclave(hw)
+        options: dict[str, Any] = {"gateway": gateway}
+        if clock is not None:
+            options["clock"] = clock
+        enclave = MockEnclave(hw, **options)
         folder = tmp_path_factory.mktemp("mock-enclave")
         trust_file = folder / "trust.toml"
         trust_file.write_text(hw.trust_file())
