@@ -323,3 +323,64 @@ def test_answer_from_another_key_or_exchange(serve: Callable[[Fault], Server]) -
     error = _fails(server)
     assert isinstance(error, TransportError)
     assert error.code == "transport.decrypt_failed"
+
+
+# --- the async transport: the same faults, the same outcomes ----------------------------------
+
+
+def _apost(server: Server) -> bytes:
+    from teeclient.transport import AsyncAttestedTransport
+
+    endpoint = f"http://127.0.0.1:{server.port}"
+
+    async def run() -> bytes:
+        transport = AsyncAttestedTransport(
+            httpx.AsyncHTTPTransport(),
+            endpoint=endpoint,
+            identity=identity_for(server.gateway.key_configs, endpoint=endpoint),
+        )
+        async with httpx.AsyncClient(
+            transport=transport, base_url=endpoint, timeout=TIMEOUT
+        ) as client:
+            response = await client.post(
+                "/v1/chat/completions", content=PROMPT, headers={"authorization": API_KEY}
+            )
+            return await response.aread()
+
+    import asyncio
+
+    return asyncio.run(run())
+
+
+def _cut_final(conn: socket.socket, outer: Outer) -> None:
+    body = outer.body[:-1]
+    conn.sendall(outer.head(chunked=True) + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+
+
+@pytest.mark.parametrize(
+    ("name", "fault", "errors"),
+    [
+        ("never answers", lambda conn, outer: time.sleep(TIMEOUT + 0.5), httpx.TimeoutException),
+        ("reset", lambda conn, outer: _reset(conn), httpx.TransportError),
+        ("cut inside the final chunk", _cut_final, TransportError),
+        (
+            "plaintext",
+            lambda conn, outer: conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                b"Connection: close\r\n\r\n%s" % (len(ANSWER), ANSWER)
+            ),
+            TransportError,
+        ),
+    ],
+)
+def test_async_transport_faults(
+    serve: Callable[[Fault], Server], name: str, fault: Fault, errors: type[BaseException]
+) -> None:
+    genuine = serve(lambda conn, outer: conn.sendall(outer.head() + outer.body))
+    assert _apost(genuine) == ANSWER
+    server = serve(fault)
+    started = time.monotonic()
+    with pytest.raises(errors) as info:
+        _apost(server)
+    assert time.monotonic() - started < TIMEOUT + SLACK, name
+    assert API_KEY not in str(info.value)
