@@ -23,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,19 @@ def _save(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
     tmp.replace(path)
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock beside ``path`` (several runners may share one results file)."""
+    import fcntl
+
+    with path.with_suffix(".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _summary(log: str) -> str:
@@ -164,7 +179,11 @@ class Runner:
                     "fixed": False,
                 }
             )
-        with self.lock:
+        with self.lock, _file_lock(self.args.results):
+            # merge with what other runners recorded meanwhile (runs may overlap)
+            on_disk = _load(self.args.results)
+            on_disk.update({k: v for k, v in self.results.items() if k != "targets"})
+            self.results = on_disk
             entry = self.results["targets"].setdefault(
                 name, {"executions": 0, "seconds": 0.0, "processes": 0, "findings": []}
             )
