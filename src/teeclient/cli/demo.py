@@ -67,7 +67,7 @@ def _run(args: DemoArgs, out: _Out) -> int:
     from teeclient.cli.render import VerifyOutcome, render_verify_human
     from teeclient.client import Client
     from teeclient.policy.load import parse_policy
-    from teeclient.testing.enclave import MockEnclave
+    from teeclient.testing.enclave import EnclaveKeys, MockEnclave
     from teeclient.testing.gateway import ohttp_gateway
     from teeclient.testing.hardware import HardwareSpec, MockHardware
     from teeclient.testing.loopback import LoopbackServer
@@ -79,7 +79,9 @@ def _run(args: DemoArgs, out: _Out) -> int:
 
     out.step(1, "Mock enclave")
     hardware = MockHardware(HardwareSpec(platform="sev-snp", product="genoa"))
-    enclave = MockEnclave(hardware, gateway=ohttp_gateway)
+    enclave = MockEnclave(
+        hardware, keys=EnclaveKeys.generate(post_quantum=True), gateway=ohttp_gateway
+    )
     with LoopbackServer(enclave.handler, capture=True) as server:
         out.item("listening on", server.url)
         out.item("hardware", f"{hardware.spec.describe()}, generated test PKI (trusted explicitly)")

@@ -511,6 +511,7 @@ class Exchange:
                 info.method, info.scheme, info.authority, info.path, info.headers
             )
             data = head + bhttp.encode_content_chunk(content or b"")
+            self.info.ciphertext_sent += len(self._ohttp.header)  # key id, suite, enc
             return self._ohttp.header + self._count(len(data), self._ohttp.seal(data))
         return self.piece(content or b"")
 
