@@ -261,8 +261,6 @@ def _finish(args: VerifyArgs, outcome: VerifyOutcome, *, ear_key: Any, nonce: by
 
 def _document_bytes(path: Path) -> bytes | None:
     """The file's bytes if it is an attestation document (teeclient or Tinfoil), else None."""
-    from teeclient.tinfoil import is_tinfoil_document
-
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)
@@ -273,6 +271,8 @@ def _document_bytes(path: Path) -> bytes | None:
             data = head + handle.read(32 * 1024 * 1024)
     except OSError:
         return None  # load_input reports it
+    from teeclient.tinfoil import is_tinfoil_document  # lazy: most inputs are not documents
+
     if is_tinfoil_document(data) or b'"teeclient.attestation/' in head:
         return data
     return None
