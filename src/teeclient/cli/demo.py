@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 import sys
 from dataclasses import dataclass
-from importlib import resources
 
 import httpx
 
@@ -28,7 +27,11 @@ class DemoArgs:
 
 
 def _policy_text() -> str:
-    return (resources.files("teeclient.policy") / "data" / "demo.toml").read_text("utf-8")
+    import teeclient.policy
+    from teeclient._data import package_data
+
+    policy_file = teeclient.policy.__file__
+    return package_data("teeclient.policy", policy_file, "data", "demo.toml").decode("utf-8")
 
 
 class _Out:
