@@ -15,6 +15,7 @@ from teeclient.errors import TeeclientError, UsageError
 
 if TYPE_CHECKING:
     from teeclient.policy.model import Policy
+    from teeclient.policy.result import Appraisal
     from teeclient.trust import TrustStore
 
 __all__ = ["VerifyArgs", "parse_nonce", "run"]
@@ -325,30 +326,21 @@ def _run_document(
             settings=settings,
             endpoint=str(args.evidence),
         )
-        appraisal = result.appraisal
-        outcome = VerifyOutcome(
-            evidence_source=str(args.evidence),
-            evidence_sha256=digest,
-            platform=platform,
-            at=when,
-            policy_name=policy.name,
-            policy_source=policy.source,
-            policy_sha256=policy.sha256,
-            appraisal=appraisal,
-            error=None,
-            exit_code=ACCEPTED if result.identity is not None else REJECTED,
-        )
+        appraisal: Appraisal | None = result.appraisal
+        error: TeeclientError | None = None
+        code = ACCEPTED if result.identity is not None else REJECTED
     except TeeclientError as exc:
-        outcome = VerifyOutcome(
-            evidence_source=str(args.evidence),
-            evidence_sha256=digest,
-            platform=platform,
-            at=when,
-            policy_name=policy.name,
-            policy_source=policy.source,
-            policy_sha256=policy.sha256,
-            appraisal=None,
-            error=exc,
-            exit_code=exit_code_for(exc),
-        )
+        appraisal, error, code = None, exc, exit_code_for(exc)
+    outcome = VerifyOutcome(
+        evidence_source=str(args.evidence),
+        evidence_sha256=digest,
+        platform=platform,
+        at=when,
+        policy_name=policy.name,
+        policy_source=policy.source,
+        policy_sha256=policy.sha256,
+        appraisal=appraisal,
+        error=error,
+        exit_code=code,
+    )
     return _finish(args, outcome, ear_key=ear_key, nonce=nonce)
