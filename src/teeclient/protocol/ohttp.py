@@ -548,9 +548,28 @@ class ChunkedResponseReceiver(_ChunkReader):
             FrameTooLargeError: a chunk exceeds the maximum size.
             ProtocolStateError: called after ``finish`` or after an error.
         """
+        keys = self._keys
+        if keys is not None and not self._buf and not self._final and not self._done and data:
+            # fast path: ``data`` is exactly one whole non-final chunk (a streamed event as
+            # it arrives); the same checks as _chunks, then the same authentication
+            first = data[0]
+            size = 1 << (first >> 6)
+            if size == 1:
+                length = first
+            elif size == 2 and len(data) > 1:
+                length = ((first & 0x3F) << 8) | data[1]
+            else:
+                length = 0  # longer prefixes: the general path
+            if 0 < length <= self._max_chunk and size + length == len(data):
+                try:
+                    out = keys.open_chunks([bytes(data[size:])])
+                except TeeclientError:
+                    self._done = True
+                    raise
+                self._offset += size + length
+                return out
         self._check_open()
         try:
-            keys = self._keys
             if keys is None:
                 self._buf += data
                 size = _entropy_len(self.suite)
