@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["Result", "measure", "measure_process"]
+__all__ = ["Result", "measure", "measure_process", "report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +92,16 @@ def measure_process(
             sys.stderr.write(proc.stderr.decode(errors="replace"))
             raise RuntimeError(f"{name}: exit {proc.returncode}")
     return _stats(name, times, note)
+
+
+def report(
+    results: Sequence[Result], ratios: Callable[[list[Result]], dict[str, float]] | None = None
+) -> int:
+    """A benchmark module's ``main``: print each result, the ratios, then the JSON; exit 0."""
+    for r in results:
+        sys.stdout.write(r.line() + "\n")
+    if ratios is not None:
+        for name, value in ratios(list(results)).items():
+            sys.stdout.write(f"{name}: {value:.2f}x\n")
+    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
+    return 0

@@ -3,11 +3,10 @@ against the mock enclave in process (document generation included)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 
-from benchmarks._harness import Result, measure
+from benchmarks._harness import Result, measure, report
 
 NOW = datetime(2026, 2, 1, 10, tzinfo=UTC)
 NONCE = bytes(range(32))
@@ -68,11 +67,7 @@ def run() -> list[Result]:
 
 def main() -> int:
     """Print the results and their JSON."""
-    results = run()
-    for r in results:
-        sys.stdout.write(r.line() + "\n")
-    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
-    return 0
+    return report(run())
 
 
 if __name__ == "__main__":

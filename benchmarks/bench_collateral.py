@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from benchmarks._harness import Result, measure
+from benchmarks._harness import Result, measure, report
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "fixtures" / "real"
@@ -280,11 +280,7 @@ def run() -> list[Result]:
 
 def main() -> int:
     """Print the results and their JSON."""
-    results = run()
-    for r in results:
-        sys.stdout.write(r.line() + "\n")
-    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
-    return 0
+    return report(run())
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ alongside as the floor no verifier can go below on this machine.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from benchmarks._harness import Result, measure, measure_process
+from benchmarks._harness import Result, measure, measure_process, report
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTOR = ROOT / "fixtures" / "real" / "nitro" / "docs" / "evervault-2022-10-13-prod.cbor"
@@ -77,11 +76,7 @@ def run() -> list[Result]:
 
 def main() -> int:
     """Print the results and their JSON."""
-    results = run()
-    for r in results:
-        sys.stdout.write(r.line() + "\n")
-    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
-    return 0
+    return report(run())
 
 
 if __name__ == "__main__":

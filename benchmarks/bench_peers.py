@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks._harness import Result, measure
+from benchmarks._harness import Result, measure, report
 
 ROOT = Path(__file__).resolve().parent.parent
 SNP = ROOT / "fixtures" / "real" / "sev-snp" / "genoa-v5-oak"
@@ -208,13 +208,7 @@ def ratios(results: list[Result]) -> dict[str, float]:
 
 def main() -> int:
     """Print the results, the ratios and their JSON."""
-    results = run()
-    for r in results:
-        sys.stdout.write(r.line() + "\n")
-    for name, value in ratios(results).items():
-        sys.stdout.write(f"{name}: {value:.2f}x\n")
-    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
-    return 0
+    return report(run(), ratios)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ figures are derived from the median time. The EHBP comparison needs the ``test``
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from collections.abc import Callable
 
-from benchmarks._harness import Result, measure
+from benchmarks._harness import Result, measure, report
 
 MIB = 1024 * 1024
 
@@ -290,12 +289,8 @@ def ratios(results: list[Result]) -> dict[str, float]:
 
 
 def main() -> int:
-    """Print the results and their JSON."""
-    results = run()
-    for result in results:
-        sys.stdout.write(result.line() + "\n")
-    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
-    return 0
+    """Print the results, the ratios and their JSON."""
+    return report(run(), ratios)
 
 
 if __name__ == "__main__":

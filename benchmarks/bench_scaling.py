@@ -7,13 +7,12 @@ Every number is a median of repeated runs in this process, on the machine in res
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks._harness import Result, measure
+from benchmarks._harness import Result, measure, report
 
 ROOT = Path(__file__).resolve().parent.parent
 SNP = ROOT / "fixtures" / "real" / "sev-snp" / "genoa-v5-oak"
@@ -124,14 +123,8 @@ def ratios(results: list[Result]) -> dict[str, float]:
 
 
 def main() -> int:
-    """Print the results and their JSON."""
-    results = run()
-    for r in results:
-        sys.stdout.write(r.line() + "\n")
-    for name, value in ratios(results).items():
-        sys.stdout.write(f"{name}: {value:.2f}\n")
-    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
-    return 0
+    """Print the results, the ratios and their JSON."""
+    return report(run(), ratios)
 
 
 if __name__ == "__main__":

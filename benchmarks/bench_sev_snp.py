@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks._harness import Result, measure, measure_process
+from benchmarks._harness import Result, measure, measure_process, report
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTOR = ROOT / "fixtures" / "real" / "sev-snp" / "genoa-v5-oak"
@@ -69,11 +68,7 @@ def run() -> list[Result]:
 
 def main() -> int:
     """Print the results and their JSON."""
-    results = run()
-    for r in results:
-        sys.stdout.write(r.line() + "\n")
-    sys.stdout.write(json.dumps([r.to_dict() for r in results]) + "\n")
-    return 0
+    return report(run())
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ everything per call. dcap-qvl is optional (``pip install -e '.[bench]'``).
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks._harness import Result, measure
+from benchmarks._harness import Result, measure, report
 
 ROOT = Path(__file__).resolve().parent.parent
 TDX = ROOT / "fixtures" / "real" / "tdx"
@@ -94,16 +93,8 @@ def ratio(results: list[Result]) -> float | None:
 
 
 def main() -> int:
-    """Print the results, the ratio to dcap-qvl, and the results' JSON."""
-    results = run()
-    for r in results:
-        sys.stdout.write(r.line() + "\n")
-    value = ratio(results)
-    if value is not None:
-        sys.stdout.write(f"ratio teeclient / dcap-qvl (warm medians): {value:.2f}x\n")
-    sys.stdout.write(json.dumps({"results": [r.to_dict() for r in results], "ratio": value}))
-    sys.stdout.write("\n")
-    return 0
+    """Print the results, the ratios and their JSON."""
+    return report(run(), ratios)
 
 
 def ratios(results: list[Result]) -> dict[str, float]:

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -135,9 +136,17 @@ def fingerprint(cert: x509.Certificate) -> str:
 
 def der(cert: x509.Certificate) -> bytes:
     """The certificate's DER encoding (as parsed; cryptography keeps the original bytes)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
+    return cert.public_bytes(_der_encoding())
 
-    return cert.public_bytes(Encoding.DER)
+
+def _der_encoding() -> Any:
+    """``Encoding.DER`` without importing ``cryptography...serialization`` (which loads the SSH
+    and cipher modules, ~10 ms of start-up): cryptography.x509 already loaded the enum."""
+    try:
+        from cryptography.hazmat.primitives._serialization import Encoding
+    except ImportError:  # pragma: no cover - a future cryptography that moved it
+        from cryptography.hazmat.primitives.serialization import Encoding
+    return Encoding.DER
 
 
 def common_name(name: x509.Name) -> str | None:
@@ -436,13 +445,11 @@ def verify_crl(
             field=f"{role}.signature",
             expected=f"signed by {common_name(issuer.subject)}",
         )
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     return CrlStatus(
         issuer=issuer.subject.rfc4514_string(),
         this_update=crl.last_update_utc,
         next_update=crl.next_update_utc,
-        sha256=hashlib.sha256(crl.public_bytes(Encoding.DER)).hexdigest(),
+        sha256=hashlib.sha256(crl.public_bytes(_der_encoding())).hexdigest(),
         revoked_serials=len(crl),
     )
 

@@ -1023,6 +1023,54 @@ def tinfoil_attestation_url(endpoint: str, nonce: bytes | None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
+def _document_url(endpoint: str, nonce: bytes | None, layout: str) -> str:
+    """Where ``layout`` serves its attestation document for ``nonce``."""
+    if layout == "tinfoil-v2":
+        return tinfoil_attestation_url(endpoint, None)
+    if nonce is None or layout not in ("teeclient-v1", "tinfoil-v3"):
+        raise UsageError(
+            "a nonce and a known layout are required",
+            field="layout",
+            expected="teeclient-v1, tinfoil-v3 (with a nonce) or tinfoil-v2",
+            actual=layout,
+        )
+    if layout == "tinfoil-v3":
+        return tinfoil_attestation_url(endpoint, nonce)
+    return attestation_url(endpoint, nonce)
+
+
+class _BoundedBody:
+    """Collects an attestation response body: 200 only, at most MAX_RESPONSE_BYTES."""
+
+    def __init__(self, url: str, status: int) -> None:
+        if status != 200:
+            raise TransportError(
+                "the attestation endpoint did not answer 200",
+                field=url,
+                expected="HTTP 200",
+                actual=f"HTTP {status}",
+            )
+        self.url = url
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > MAX_RESPONSE_BYTES:
+            raise TransportError(
+                "the attestation document is too large",
+                field=self.url,
+                expected=f"<= {MAX_RESPONSE_BYTES} bytes",
+            )
+        self.chunks.append(chunk)
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+_ACCEPT_JSON = {"accept": "application/json"}
+
+
 def fetch_attestation(
     endpoint: str, nonce: bytes | None, *, client: httpx.Client, layout: str = "teeclient-v1"
 ) -> bytes:
@@ -1037,81 +1085,42 @@ def fetch_attestation(
     """
     import httpx
 
-    if layout == "tinfoil-v2":
-        url = tinfoil_attestation_url(endpoint, None)
-    elif nonce is None or layout not in ("teeclient-v1", "tinfoil-v3"):
-        raise UsageError(
-            "a nonce and a known layout are required",
-            field="layout",
-            expected="teeclient-v1, tinfoil-v3 (with a nonce) or tinfoil-v2",
-            actual=layout,
-        )
-    elif layout == "tinfoil-v3":
-        url = tinfoil_attestation_url(endpoint, nonce)
-    else:
-        url = attestation_url(endpoint, nonce)
+    url = _document_url(endpoint, nonce, layout)
     try:
-        with client.stream(
-            "GET", url, follow_redirects=False, headers={"accept": "application/json"}
-        ) as response:
-            if response.status_code != 200:
-                raise TransportError(
-                    "the attestation endpoint did not answer 200",
-                    field=url,
-                    expected="HTTP 200",
-                    actual=f"HTTP {response.status_code}",
-                )
-            chunks: list[bytes] = []
-            size = 0
+        with client.stream("GET", url, follow_redirects=False, headers=_ACCEPT_JSON) as response:
+            collected = _BoundedBody(url, response.status_code)
             for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise TransportError(
-                        "the attestation document is too large",
-                        field=url,
-                        expected=f"<= {MAX_RESPONSE_BYTES} bytes",
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks)
+                collected.add(chunk)
+            return collected.body()
     except httpx.HTTPError as exc:
         raise TransportError(f"fetching the attestation document failed: {exc}", field=url) from exc
 
 
 async def fetch_attestation_async(
-    endpoint: str, nonce: bytes, *, client: httpx.AsyncClient
+    endpoint: str,
+    nonce: bytes | None,
+    *,
+    client: httpx.AsyncClient,
+    layout: str = "teeclient-v1",
 ) -> bytes:
     """``fetch_attestation`` with an ``httpx.AsyncClient``.
 
     Raises:
         TransportError: the request failed, was redirected, or the answer is not 200 or too
             large.
+        UsageError: an unknown layout, or no nonce for a layout that answers one.
     """
     import httpx
 
-    url = attestation_url(endpoint, nonce)
+    url = _document_url(endpoint, nonce, layout)
     try:
         async with client.stream(
-            "GET", url, follow_redirects=False, headers={"accept": "application/json"}
+            "GET", url, follow_redirects=False, headers=_ACCEPT_JSON
         ) as response:
-            if response.status_code != 200:
-                raise TransportError(
-                    "the attestation endpoint did not answer 200",
-                    field=url,
-                    expected="HTTP 200",
-                    actual=f"HTTP {response.status_code}",
-                )
-            chunks: list[bytes] = []
-            size = 0
+            collected = _BoundedBody(url, response.status_code)
             async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise TransportError(
-                        "the attestation document is too large",
-                        field=url,
-                        expected=f"<= {MAX_RESPONSE_BYTES} bytes",
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks)
+                collected.add(chunk)
+            return collected.body()
     except httpx.HTTPError as exc:
         raise TransportError(f"fetching the attestation document failed: {exc}", field=url) from exc
 

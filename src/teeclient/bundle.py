@@ -18,6 +18,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from teeclient._json import strict_loads
 from teeclient._time import iso, require_aware
 from teeclient.collateral.items import CollateralItem
 from teeclient.errors import ParseError
@@ -167,8 +168,8 @@ class Bundle:
                 "bundle too large", "bundle", f"<= {MAX_BUNDLE_BYTES} bytes", f"{len(data)} bytes"
             )
         try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            doc = strict_loads(data)  # a repeated member could say two things: refused
+        except (ValueError, RecursionError) as exc:
             raise _fail(f"bundle is not JSON: {exc}", "bundle") from exc
         if not isinstance(doc, dict):
             raise _fail("bundle must be a JSON object", "bundle")

@@ -21,6 +21,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from teeclient._json import DuplicateMemberError, strict_loads
 from teeclient._time import iso, require_aware
 from teeclient.binding import (
     NONCE_SIZE,
@@ -137,15 +138,6 @@ class AttestationDocument:
             raise ValueError("the nonce is 32 bytes")
 
 
-def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _fail("duplicate member", key, "each member once", "twice")
-        out[key] = value
-    return out
-
-
 def _members(
     obj: object, where: str, required: set[str], optional: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
@@ -257,10 +249,10 @@ def parse_document(data: bytes) -> AttestationDocument:
             "document too large", "document", f"<= {MAX_DOCUMENT_BYTES} bytes", f"{len(data)} bytes"
         )
     try:
-        doc = json.loads(data, object_pairs_hook=_strict_object)
-    except DocumentError:
-        raise
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        doc = strict_loads(data)
+    except DuplicateMemberError as exc:
+        raise _fail("duplicate member", exc.member, "each member once", "twice") from exc
+    except (ValueError, RecursionError) as exc:
         raise _fail(f"document is not JSON: {exc}", "document") from exc
     if not isinstance(doc, dict):
         raise _fail("document must be a JSON object", "document")

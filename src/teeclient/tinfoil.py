@@ -26,6 +26,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from teeclient._json import DuplicateMemberError, strict_loads
 from teeclient.errors import (
     BindingError,
     DocumentError,
@@ -165,21 +166,12 @@ class TinfoilV3Document:
 # --- strict JSON helpers (§3.4) -----------------------------------------------------------------
 
 
-def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _fail("duplicate member", key, "each member once", "twice")
-        out[key] = value
-    return out
-
-
 def _json(data: bytes, where: str) -> Any:
     try:
-        return json.loads(data, object_pairs_hook=_strict_object)
-    except DocumentError:
-        raise
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return strict_loads(data)
+    except DuplicateMemberError as exc:
+        raise _fail("duplicate member", exc.member, "each member once", "twice") from exc
+    except (ValueError, RecursionError) as exc:
         raise _fail(f"not JSON: {exc}", where) from exc
 
 

@@ -1,7 +1,5 @@
 """The `teeclient` command line (typer). Commands import library code inside their bodies."""
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path

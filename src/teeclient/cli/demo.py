@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 import sys
 from dataclasses import dataclass
-from importlib import resources
 
 import httpx
 
@@ -28,7 +27,11 @@ class DemoArgs:
 
 
 def _policy_text() -> str:
-    return (resources.files("teeclient.policy") / "data" / "demo.toml").read_text("utf-8")
+    import teeclient.policy
+    from teeclient._data import package_data
+
+    policy_file = teeclient.policy.__file__
+    return package_data("teeclient.policy", policy_file, "data", "demo.toml").decode("utf-8")
 
 
 class _Out:
@@ -67,7 +70,7 @@ def _run(args: DemoArgs, out: _Out) -> int:
     from teeclient.cli.render import VerifyOutcome, render_verify_human
     from teeclient.client import Client
     from teeclient.policy.load import parse_policy
-    from teeclient.testing.enclave import MockEnclave
+    from teeclient.testing.enclave import EnclaveKeys, MockEnclave
     from teeclient.testing.gateway import ohttp_gateway
     from teeclient.testing.hardware import HardwareSpec, MockHardware
     from teeclient.testing.loopback import LoopbackServer
@@ -79,7 +82,9 @@ def _run(args: DemoArgs, out: _Out) -> int:
 
     out.step(1, "Mock enclave")
     hardware = MockHardware(HardwareSpec(platform="sev-snp", product="genoa"))
-    enclave = MockEnclave(hardware, gateway=ohttp_gateway)
+    enclave = MockEnclave(
+        hardware, keys=EnclaveKeys.generate(post_quantum=True), gateway=ohttp_gateway
+    )
     with LoopbackServer(enclave.handler, capture=True) as server:
         out.item("listening on", server.url)
         out.item("hardware", f"{hardware.spec.describe()}, generated test PKI (trusted explicitly)")

@@ -82,11 +82,15 @@ def _gateway(name: str) -> Gateway | None:
 
 def run(args: MockArgs, *, stop: threading.Event | None = None) -> int:
     """Start the enclave, print its URL and the trust and policy files, serve until stopped."""
-    from teeclient.testing.enclave import MockEnclave
+    from teeclient.testing.enclave import EnclaveKeys, MockEnclave
 
     try:
         hardware = _hardware(args)
-        enclave = MockEnclave(hardware, gateway=_gateway(args.gateway))
+        enclave = MockEnclave(
+            hardware,
+            keys=EnclaveKeys.generate(post_quantum=True),
+            gateway=_gateway(args.gateway),
+        )
         try:
             running = enclave.serve(host=args.host, port=args.port)
         except ImportError as exc:

@@ -15,6 +15,7 @@ from teeclient.errors import TeeclientError, UsageError
 
 if TYPE_CHECKING:
     from teeclient.policy.model import Policy
+    from teeclient.policy.result import Appraisal
     from teeclient.trust import TrustStore
 
 __all__ = ["VerifyArgs", "parse_nonce", "run"]
@@ -261,8 +262,6 @@ def _finish(args: VerifyArgs, outcome: VerifyOutcome, *, ear_key: Any, nonce: by
 
 def _document_bytes(path: Path) -> bytes | None:
     """The file's bytes if it is an attestation document (teeclient or Tinfoil), else None."""
-    from teeclient.tinfoil import is_tinfoil_document
-
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)
@@ -273,6 +272,8 @@ def _document_bytes(path: Path) -> bytes | None:
             data = head + handle.read(32 * 1024 * 1024)
     except OSError:
         return None  # load_input reports it
+    from teeclient.tinfoil import is_tinfoil_document  # lazy: most inputs are not documents
+
     if is_tinfoil_document(data) or b'"teeclient.attestation/' in head:
         return data
     return None
@@ -325,30 +326,21 @@ def _run_document(
             settings=settings,
             endpoint=str(args.evidence),
         )
-        appraisal = result.appraisal
-        outcome = VerifyOutcome(
-            evidence_source=str(args.evidence),
-            evidence_sha256=digest,
-            platform=platform,
-            at=when,
-            policy_name=policy.name,
-            policy_source=policy.source,
-            policy_sha256=policy.sha256,
-            appraisal=appraisal,
-            error=None,
-            exit_code=ACCEPTED if result.identity is not None else REJECTED,
-        )
+        appraisal: Appraisal | None = result.appraisal
+        error: TeeclientError | None = None
+        code = ACCEPTED if result.identity is not None else REJECTED
     except TeeclientError as exc:
-        outcome = VerifyOutcome(
-            evidence_source=str(args.evidence),
-            evidence_sha256=digest,
-            platform=platform,
-            at=when,
-            policy_name=policy.name,
-            policy_source=policy.source,
-            policy_sha256=policy.sha256,
-            appraisal=None,
-            error=exc,
-            exit_code=exit_code_for(exc),
-        )
+        appraisal, error, code = None, exc, exit_code_for(exc)
+    outcome = VerifyOutcome(
+        evidence_source=str(args.evidence),
+        evidence_sha256=digest,
+        platform=platform,
+        at=when,
+        policy_name=policy.name,
+        policy_source=policy.source,
+        policy_sha256=policy.sha256,
+        appraisal=appraisal,
+        error=error,
+        exit_code=code,
+    )
     return _finish(args, outcome, ear_key=ear_key, nonce=nonce)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
-import logging
 import random
 import time
 import zlib
@@ -51,7 +50,15 @@ __all__ = [
     "StaticFetcher",
 ]
 
-log = logging.getLogger(__name__)
+
+def _log(level: int, message: str, *args: object) -> None:
+    """Log on this module's logger (``logging`` is imported only when a retry happens)."""
+    import logging
+
+    logging.getLogger(__name__).log(level, message, *args)
+
+
+_DEBUG, _INFO = 10, 20  # logging.DEBUG, logging.INFO
 
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _MAX_HEADERS = 64
@@ -600,13 +607,17 @@ class HttpFetcher:
             request, self.settings, monotonic=self._monotonic, rng=self._rng, clock=self._clock
         )
         while True:
-            log.debug(
-                "fetching %s (%s), attempt %d", request.url, request.purpose, flow.attempt + 1
+            _log(
+                _DEBUG,
+                "fetching %s (%s), attempt %d",
+                request.url,
+                request.purpose,
+                flow.attempt + 1,
             )
             decision = flow.decide(self._once(request, flow))
             if isinstance(decision, CollateralItem):
                 return decision
-            log.info("retrying %s in %.2fs after %s", request.url, decision, flow.last)
+            _log(_INFO, "retrying %s in %.2fs after %s", request.url, decision, flow.last)
             self._sleep(decision)
 
 
@@ -691,7 +702,7 @@ class AsyncHttpFetcher:
             decision = flow.decide(await self._once(request, flow))
             if isinstance(decision, CollateralItem):
                 return decision
-            log.info("retrying %s in %.2fs after %s", request.url, decision, flow.last)
+            _log(_INFO, "retrying %s in %.2fs after %s", request.url, decision, flow.last)
             import asyncio
 
             await asyncio.sleep(decision)

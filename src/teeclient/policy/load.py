@@ -7,7 +7,6 @@ import functools
 import hashlib
 import re
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 from teeclient.errors import InputError, PolicyError, PolicySyntaxError
@@ -127,7 +126,9 @@ def load_policy(path: str | Path) -> Policy:
 
 def baseline_text() -> str:
     """The text of the shipped baseline policy."""
-    return (resources.files("teeclient.policy") / "data" / "baseline.toml").read_text("utf-8")
+    from teeclient._data import package_data
+
+    return package_data("teeclient.policy", __file__, "data", "baseline.toml").decode("utf-8")
 
 
 @functools.cache

@@ -86,6 +86,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*")
 _AUTHORITY = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:\[\]%]*")
 _PATH = re.compile(r"[\x21-\x7e]*")
+# a valid field value: no NUL, CR or LF, and no SP/HTAB at either end (the common-case check)
+_VALUE = re.compile(rb"(?:[^\x00\r\n \t](?:[^\x00\r\n]*[^\x00\r\n \t])?)?")
 
 
 class Framing(IntEnum):
@@ -123,6 +125,13 @@ DEFAULT_LIMITS = Limits()
 
 
 def _field_problem(name: bytes, value: bytes) -> str | None:
+    if (
+        _NAME.fullmatch(name) is not None
+        and _VALUE.fullmatch(value) is not None
+        and name not in CONNECTION_SPECIFIC_FIELDS
+        and name != b"te"
+    ):
+        return None  # the common case in two regular expressions; otherwise say why
     if not name:
         return "empty field name"
     if name[:1] == b":":
@@ -499,6 +508,32 @@ class Decoder:
         """
         if self._finished:
             raise ProtocolStateError(f"binary HTTP {self.kind} decoder already finished")
+        if (
+            self._state is _State.CONTENT
+            and not self._known
+            and not self._buf
+            and not self._chunk_remaining
+            and data
+        ):
+            # fast path: ``data`` is exactly one whole content chunk (a streamed event); the
+            # same bound as _read_chunks, no buffering
+            first = data[0]
+            size = 1 << (first >> 6)
+            if size == 1:
+                length = first
+            elif size == 2 and len(data) > 1:
+                length = ((first & 0x3F) << 8) | data[1]
+            else:
+                length = 0  # longer prefixes and the terminator: the general path
+            if (
+                length
+                and size + length == len(data)
+                and self._content_total + length <= self.limits.max_content_bytes
+            ):
+                self._content_started = True
+                self._content_total += length
+                self._base += size + length
+                return [ContentChunk(bytes(data[size:]))]
         self._buf += data
         events: list[Event] = []
         try:
@@ -682,20 +717,47 @@ class Decoder:
                     raise self._malformed("field line overruns its section")
                 self._field(*line)
             return self._take_section()
+        # indeterminate length: field lines until a zero name length, decoded inline
+        buf = self._buf
+        end = len(buf)
+        pos = self._pos
         while True:
-            decoded = peek_varint(self._buf, self._pos)
-            if decoded is None:
+            if pos >= end:
                 return None
-            if decoded[0] == 0:
-                self._pos = decoded[1]
+            first = buf[pos]
+            size = 1 << (first >> 6)
+            if pos + size > end:
+                return None
+            name_len = first & 0x3F
+            for index in range(pos + 1, pos + size):
+                name_len = (name_len << 8) | buf[index]
+            name_at = pos + size
+            if name_len == 0:
+                self._pos = name_at
                 return self._take_section()
-            start = self._pos
-            line = self._field_line(len(self._buf), budget=limit - self._section_bytes)
-            if line is None:
-                self._pos = start
+            budget = limit - self._section_bytes
+            if name_at + name_len - pos > budget:
+                raise self._too_large(self._state.value, limit, name_at + name_len - pos)
+            value_len_at = name_at + name_len
+            if value_len_at >= end:
                 return None
-            self._section_bytes += self._pos - start
-            self._field(*line)
+            first = buf[value_len_at]
+            size = 1 << (first >> 6)
+            if value_len_at + size > end:
+                return None
+            value_len = first & 0x3F
+            for index in range(value_len_at + 1, value_len_at + size):
+                value_len = (value_len << 8) | buf[index]
+            value_at = value_len_at + size
+            line_end = value_at + value_len
+            if line_end - pos > budget:
+                raise self._too_large(self._state.value, limit, line_end - pos)
+            if line_end > end:
+                return None
+            self._pos = line_end
+            self._section_bytes += line_end - pos
+            self._field(bytes(buf[name_at:value_len_at]), bytes(buf[value_at:line_end]))
+            pos = line_end
 
     def _field_line(self, end: int, *, budget: int | None = None) -> Field | None:
         """Read one field line ending at or before ``end``; None when bytes are missing."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hmac as _hmac
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -37,7 +38,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as _crypto_hmac
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from teeclient.errors import (
     DecryptError,
@@ -59,6 +59,7 @@ __all__ = [
     "decapsulate",
     "enc_length",
     "encapsulate",
+    "hkdf_derive",
     "hkdf_expand",
     "hkdf_extract",
     "make_aead",
@@ -178,6 +179,28 @@ class Suite:
     kem: KemId
     kdf: KdfId
     aead: AeadId
+    # per-suite constants, computed once (the key schedule runs on every request)
+    _suite_id: bytes = field(init=False, repr=False, compare=False)
+    _labels: bytes = field(init=False, repr=False, compare=False)  # "HPKE-v1" || suite_id
+    _n_k: int = field(init=False, repr=False, compare=False)
+    _n_n: int = field(init=False, repr=False, compare=False)
+    _psk_id_hash: bytes = field(init=False, repr=False, compare=False)  # of the empty psk_id
+
+    def __post_init__(self) -> None:
+        suite_id = (
+            b"HPKE"
+            + self.kem.to_bytes(2, "big")
+            + self.kdf.to_bytes(2, "big")
+            + self.aead.to_bytes(2, "big")
+        )
+        aead = _AEADS[self.aead]
+        object.__setattr__(self, "_suite_id", suite_id)
+        object.__setattr__(self, "_labels", _VERSION + suite_id)
+        object.__setattr__(self, "_n_k", aead.n_k)
+        object.__setattr__(self, "_n_n", aead.n_n)
+        object.__setattr__(
+            self, "_psk_id_hash", _labeled_extract(suite_id, b"", b"psk_id_hash", b"")
+        )
 
     @classmethod
     def from_ids(cls, kem_id: int, kdf_id: int, aead_id: int) -> Suite:
@@ -201,12 +224,12 @@ class Suite:
     @property
     def n_k(self) -> int:
         """AEAD key length."""
-        return _AEADS[self.aead].n_k
+        return self._n_k
 
     @property
     def n_n(self) -> int:
         """AEAD nonce length."""
-        return _AEADS[self.aead].n_n
+        return self._n_n
 
     @property
     def n_t(self) -> int:
@@ -221,12 +244,7 @@ class Suite:
     @property
     def suite_id(self) -> bytes:
         """``"HPKE" || I2OSP(kem_id, 2) || I2OSP(kdf_id, 2) || I2OSP(aead_id, 2)``."""
-        return (
-            b"HPKE"
-            + self.kem.to_bytes(2, "big")
-            + self.kdf.to_bytes(2, "big")
-            + self.aead.to_bytes(2, "big")
-        )
+        return self._suite_id
 
     @property
     def post_quantum(self) -> bool:
@@ -238,15 +256,41 @@ class Suite:
 
 
 # --- KDF -------------------------------------------------------------------------------------
+#
+# HKDF is written out over cryptography's HMAC-SHA256 (RFC 5869 is two lines of HMAC): one
+# HMAC object per extract, and for the several expands of one PRK a keyed HMAC that is copied
+# (``HMAC.copy``) instead of re-keyed, so a key schedule builds no KDF objects.
+
+_SHA256 = hashes.SHA256()
+
+
+def _mac(key: bytes, data: bytes) -> bytes:
+    mac = _crypto_hmac.HMAC(key, _SHA256)
+    mac.update(data)
+    return mac.finalize()
+
+
+def _expand(keyed: _crypto_hmac.HMAC, info: bytes, length: int) -> bytes:
+    """HKDF-Expand with ``keyed`` = HMAC keyed with the PRK (left unused, so reusable)."""
+    mac = keyed.copy()
+    mac.update(info + b"\x01")
+    block = mac.finalize()
+    if length <= _N_H:
+        return block[:length]
+    out = [block]
+    for counter in range(2, -(-length // _N_H) + 1):
+        mac = keyed.copy()
+        mac.update(block + info + bytes([counter]))
+        block = mac.finalize()
+        out.append(block)
+    return b"".join(out)[:length]
 
 
 def hkdf_extract(salt: bytes, ikm: bytes, *, kdf: KdfId = KdfId.HKDF_SHA256) -> bytes:
     """HKDF-Extract (RFC 5869 §2.2) with the suite's hash; an empty salt means Nh zero bytes."""
     if kdf is not KdfId.HKDF_SHA256:  # pragma: no cover - the enum has one member
         raise ValueError(f"unsupported KDF {kdf!r}")
-    mac = _crypto_hmac.HMAC(salt, hashes.SHA256())
-    mac.update(ikm)
-    return mac.finalize()
+    return _mac(salt, ikm)
 
 
 def hkdf_expand(prk: bytes, info: bytes, length: int, *, kdf: KdfId = KdfId.HKDF_SHA256) -> bytes:
@@ -255,16 +299,31 @@ def hkdf_expand(prk: bytes, info: bytes, length: int, *, kdf: KdfId = KdfId.HKDF
         raise ValueError(f"unsupported KDF {kdf!r}")
     if not 0 < length <= 255 * _N_H:
         raise ValueError(f"HKDF-Expand length must be 1..{255 * _N_H}, not {length}")
-    return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(prk)
+    return _expand(_crypto_hmac.HMAC(prk, _SHA256), info, length)
+
+
+def hkdf_derive(
+    salt: bytes, ikm: bytes, outputs: Sequence[tuple[bytes, int]], *, kdf: KdfId = KdfId.HKDF_SHA256
+) -> list[bytes]:
+    """HKDF-Extract, then one HKDF-Expand per ``(info, length)`` of ``outputs`` from that PRK."""
+    if kdf is not KdfId.HKDF_SHA256:  # pragma: no cover - the enum has one member
+        raise ValueError(f"unsupported KDF {kdf!r}")
+    keyed = _crypto_hmac.HMAC(_mac(salt, ikm), _SHA256)
+    out = []
+    for info, length in outputs:
+        if not 0 < length <= 255 * _N_H:
+            raise ValueError(f"HKDF-Expand length must be 1..{255 * _N_H}, not {length}")
+        out.append(_expand(keyed, info, length))
+    return out
 
 
 def _labeled_extract(suite_id: bytes, salt: bytes, label: bytes, ikm: bytes) -> bytes:
-    return hkdf_extract(salt, _VERSION + suite_id + label + ikm)
+    return _mac(salt, _VERSION + suite_id + label + ikm)
 
 
 def _labeled_expand(suite_id: bytes, prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
     labeled_info = length.to_bytes(2, "big") + _VERSION + suite_id + label + info
-    return hkdf_expand(prk, labeled_info, length)
+    return _expand(_crypto_hmac.HMAC(prk, _SHA256), labeled_info, length)
 
 
 def _sha3_256(*parts: bytes) -> bytes:
@@ -421,6 +480,10 @@ def _kem_suite_id(kem: KemId) -> bytes:
     return b"KEM" + kem.to_bytes(2, "big")
 
 
+_ZERO_DH = bytes(32)
+_DHKEM_LABELS = _VERSION + _kem_suite_id(KemId.DHKEM_X25519_HKDF_SHA256)
+
+
 def _x25519_dh(
     private: x25519.X25519PrivateKey, public: x25519.X25519PublicKey, *, decap: bool
 ) -> bytes:
@@ -431,7 +494,7 @@ def _x25519_dh(
         cause: Exception | None = exc
     else:
         cause = None
-    if len(shared) != 32 or _hmac.compare_digest(shared, bytes(32)):
+    if len(shared) != 32 or _hmac.compare_digest(shared, _ZERO_DH):
         # RFC 9180 §7.1.4: an all-zero X25519 output (a low-order point) must be rejected.
         if decap:
             raise DecryptError("X25519 produced an all-zero shared secret", field="enc") from cause
@@ -441,10 +504,11 @@ def _x25519_dh(
     return shared
 
 
-def _dhkem_shared_secret(kem: KemId, dh: bytes, kem_context: bytes) -> bytes:
-    suite = _kem_suite_id(kem)
-    eae_prk = _labeled_extract(suite, b"", b"eae_prk", dh)
-    return _labeled_expand(suite, eae_prk, b"shared_secret", kem_context, 32)
+def _dhkem_shared_secret(dh: bytes, kem_context: bytes) -> bytes:
+    # DHKEM(X25519, HKDF-SHA256) ExtractAndExpand (RFC 9180 §4.1), labels precomputed
+    eae_prk = _mac(b"", _DHKEM_LABELS + b"eae_prk" + dh)
+    info = b"\x00\x20" + _DHKEM_LABELS + b"shared_secret" + kem_context
+    return _expand(_crypto_hmac.HMAC(eae_prk, _SHA256), info, 32)
 
 
 def _xwing_combine(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytes:
@@ -479,18 +543,21 @@ def encapsulate(
         pk_x = pk_r.raw[_MLKEM768_PK:]
         return _xwing_combine(ss_m, ss_x, ct_x, pk_x), ct_m + ct_x
     if ephemeral is None:
-        ephemeral = PrivateKey.generate(pk_r.kem)
+        ek = x25519.X25519PrivateKey.generate()
+        enc = ek.public_key().public_bytes_raw()
     elif ephemeral.kem is not pk_r.kem:
         raise ValueError("the ephemeral key is for another KEM")
-    enc = ephemeral.public_key().raw
-    dh = _x25519_dh(ephemeral.x25519_key, pk_r.x25519_key, decap=False)
+    else:
+        ek = ephemeral.x25519_key
+        enc = ephemeral.public_key().raw
+    dh = _x25519_dh(ek, pk_r.x25519_key, decap=False)
     kem_context = enc + pk_r.raw
     if sk_s is not None:
         if sk_s.kem is not pk_r.kem:
             raise ValueError("the sender key is for another KEM")
         dh += _x25519_dh(sk_s.x25519_key, pk_r.x25519_key, decap=False)
         kem_context += sk_s.public_key().raw
-    return _dhkem_shared_secret(pk_r.kem, dh, kem_context), enc
+    return _dhkem_shared_secret(dh, kem_context), enc
 
 
 def decapsulate(enc: bytes, sk_r: PrivateKey, *, pk_s: PublicKey | None = None) -> bytes:
@@ -530,7 +597,7 @@ def decapsulate(enc: bytes, sk_r: PrivateKey, *, pk_s: PublicKey | None = None) 
             raise ValueError("the sender key is for another KEM")
         dh += _x25519_dh(sk_r.x25519_key, pk_s.x25519_key, decap=True)
         kem_context += pk_s.raw
-    return _dhkem_shared_secret(sk_r.kem, dh, kem_context)
+    return _dhkem_shared_secret(dh, kem_context)
 
 
 # --- key schedule and contexts ---------------------------------------------------------------
@@ -555,14 +622,15 @@ def _check_input(name: str, value: bytes) -> None:
 def _key_schedule(
     suite: Suite, mode: Mode, shared_secret: bytes, info: bytes, psk: bytes, psk_id: bytes
 ) -> tuple[bytes, bytes, bytes]:
-    sid = suite.suite_id
-    psk_id_hash = _labeled_extract(sid, b"", b"psk_id_hash", psk_id)
-    info_hash = _labeled_extract(sid, b"", b"info_hash", info)
+    labels = suite._labels  # "HPKE-v1" || suite_id
+    psk_id_hash = _mac(b"", labels + b"psk_id_hash" + psk_id) if psk_id else suite._psk_id_hash
+    info_hash = _mac(b"", labels + b"info_hash" + info)
     context = bytes([mode]) + psk_id_hash + info_hash
-    secret = _labeled_extract(sid, shared_secret, b"secret", psk)
-    key = _labeled_expand(sid, secret, b"key", context, suite.n_k)
-    base_nonce = _labeled_expand(sid, secret, b"base_nonce", context, suite.n_n)
-    exporter_secret = _labeled_expand(sid, secret, b"exp", context, _N_H)
+    secret = _crypto_hmac.HMAC(_mac(shared_secret, labels + b"secret" + psk), _SHA256)
+    n_k, n_n = suite._n_k, suite._n_n
+    key = _expand(secret, n_k.to_bytes(2, "big") + labels + b"key" + context, n_k)
+    base_nonce = _expand(secret, n_n.to_bytes(2, "big") + labels + b"base_nonce" + context, n_n)
+    exporter_secret = _expand(secret, _N_H.to_bytes(2, "big") + labels + b"exp" + context, _N_H)
     return key, base_nonce, exporter_secret
 
 

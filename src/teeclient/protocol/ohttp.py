@@ -177,9 +177,9 @@ class ResponseKeys:
         *,
         limit: int | None = None,
     ) -> None:
-        prk = hpke.hkdf_extract(enc + response_nonce, secret, kdf=suite.kdf)
-        key = hpke.hkdf_expand(prk, b"key", suite.n_k, kdf=suite.kdf)
-        nonce = hpke.hkdf_expand(prk, b"nonce", suite.n_n, kdf=suite.kdf)
+        key, nonce = hpke.hkdf_derive(
+            enc + response_nonce, secret, ((b"key", suite.n_k), (b"nonce", suite.n_n))
+        )
         self.suite = suite
         self._aead = hpke.make_aead(suite.aead, key)
         self._nonce = int.from_bytes(nonce, "big")
@@ -191,29 +191,79 @@ class ResponseKeys:
     def __repr__(self) -> str:
         return f"<ResponseKeys {self.suite} counter={self._counter}>"
 
-    def _chunk_nonce(self) -> bytes:
-        if self._counter >= self._limit:
-            raise SequenceOverflowError(
-                "response chunk counter exhausted", field="counter", actual=self._counter
-            )
-        return (self._nonce ^ self._counter).to_bytes(self._n_n, "big")
+    def _overflow(self) -> SequenceOverflowError:
+        return SequenceOverflowError(
+            "response chunk counter exhausted", field="counter", actual=self._counter
+        )
 
     def seal(self, plaintext: bytes, aad: bytes = b"") -> bytes:
         """Seal the next chunk (or the whole response) and advance the counter."""
-        sealed = self._aead.encrypt(self._chunk_nonce(), plaintext, aad)
-        self._counter += 1
+        counter = self._counter
+        if counter >= self._limit:
+            raise self._overflow()
+        sealed = self._aead.encrypt(
+            (self._nonce ^ counter).to_bytes(self._n_n, "big"), plaintext, aad
+        )
+        self._counter = counter + 1
         return sealed
+
+    def seal_chunk(self, plaintext: bytes) -> bytes:
+        """``varint(len) || Seal(plaintext)``: one non-final chunk of the chunked format
+        (``plaintext`` must be non-empty and at most the chunk size)."""
+        sealed = self.seal(plaintext)
+        size = len(sealed)
+        if size < 0x40:
+            return bytes((size,)) + sealed
+        if size < 0x4000:
+            return (size | 0x4000).to_bytes(2, "big") + sealed
+        return encode_varint(size) + sealed
 
     def open(self, ciphertext: bytes, aad: bytes = b"") -> bytes:
         """Open the next chunk; raise DecryptError (counter unchanged) when it is not authentic."""
+        counter = self._counter
+        if counter >= self._limit:
+            raise self._overflow()
         try:
-            plaintext = self._aead.decrypt(self._chunk_nonce(), ciphertext, aad)
+            plaintext = self._aead.decrypt(
+                (self._nonce ^ counter).to_bytes(self._n_n, "big"), ciphertext, aad
+            )
         except InvalidTag:
             raise DecryptError(
-                "response chunk failed authentication", field="chunk", actual=self._counter
+                "response chunk failed authentication", field="chunk", actual=counter
             ) from None
-        self._counter += 1
+        self._counter = counter + 1
         return plaintext
+
+    def open_chunks(self, ciphertexts: list[bytes]) -> list[bytes]:
+        """Open consecutive non-final chunks (AAD empty) in order; all or nothing.
+
+        Raises:
+            DecryptError: a chunk is not authentic or opens to nothing (an empty non-final
+                chunk, draft §6); no plaintext of the batch is returned.
+            SequenceOverflowError: the counter is exhausted.
+        """
+        decrypt = self._aead.decrypt
+        base, n_n, limit = self._nonce, self._n_n, self._limit
+        counter = self._counter
+        out: list[bytes] = []
+        for ciphertext in ciphertexts:
+            if counter >= limit:
+                self._counter = counter
+                raise self._overflow()
+            try:
+                plaintext = decrypt((base ^ counter).to_bytes(n_n, "big"), ciphertext, None)
+            except InvalidTag:
+                self._counter = counter
+                raise DecryptError(
+                    "response chunk failed authentication", field="chunk", actual=counter
+                ) from None
+            if not plaintext:
+                self._counter = counter + 1
+                raise DecryptError("empty non-final response chunk", field="chunk")
+            out.append(plaintext)
+            counter += 1
+        self._counter = counter
+        return out
 
 
 def _entropy_len(suite: Suite) -> int:
@@ -329,14 +379,14 @@ class ChunkedRequestSender:
         _check_chunk_size(chunk_size)
         self.selection = selection
         self.chunk_size = chunk_size
-        header = RequestHeader(key_id=selection.config.key_id, suite=selection.suite)
+        header = bytes((selection.config.key_id,)) + selection.suite.suite_id[4:]
         self._enc, self._context = hpke.setup_sender(
             selection.suite,
             selection.config.public_key,
-            info=header.info(label),
+            info=label + b"\x00" + header,
             ephemeral=ephemeral,
         )
-        self.header = header.to_bytes() + self._enc
+        self.header = header + self._enc
         self._response_label = response_label
         self._finished = False
 
@@ -498,9 +548,28 @@ class ChunkedResponseReceiver(_ChunkReader):
             FrameTooLargeError: a chunk exceeds the maximum size.
             ProtocolStateError: called after ``finish`` or after an error.
         """
+        keys = self._keys
+        if keys is not None and not self._buf and not self._final and not self._done and data:
+            # fast path: ``data`` is exactly one whole non-final chunk (a streamed event as
+            # it arrives); the same checks as _chunks, then the same authentication
+            first = data[0]
+            size = 1 << (first >> 6)
+            if size == 1:
+                length = first
+            elif size == 2 and len(data) > 1:
+                length = ((first & 0x3F) << 8) | data[1]
+            else:
+                length = 0  # longer prefixes: the general path
+            if 0 < length <= self._max_chunk and size + length == len(data):
+                try:
+                    out = keys.open_chunks([bytes(data[size:])])
+                except TeeclientError:
+                    self._done = True
+                    raise
+                self._offset += size + length
+                return out
         self._check_open()
         try:
-            keys = self._keys
             if keys is None:
                 self._buf += data
                 size = _entropy_len(self.suite)
@@ -512,13 +581,7 @@ class ChunkedResponseReceiver(_ChunkReader):
                 data = bytes(self._buf[size:])
                 self._buf.clear()
                 self._offset += size
-            out = []
-            for chunk in self._chunks(data):
-                plaintext = keys.open(chunk)
-                if not plaintext:
-                    raise DecryptError("empty non-final response chunk", field="chunk")
-                out.append(plaintext)
-            return out
+            return keys.open_chunks(self._chunks(data))
         except TeeclientError:
             self._done = True
             raise
@@ -610,11 +673,10 @@ class ChunkedResponseSender:
         """Non-final chunks for ``plaintext`` (empty input, no chunk)."""
         if self._finished:
             raise ProtocolStateError("chunked response already finished")
-        out = bytearray()
-        for piece in _split(bytes(plaintext), self.chunk_size):
-            sealed = self._keys.seal(piece)
-            out += encode_varint(len(sealed)) + sealed
-        return bytes(out)
+        if len(plaintext) <= self.chunk_size:  # the common case: one chunk, no split
+            return self._keys.seal_chunk(bytes(plaintext)) if plaintext else b""
+        seal_chunk = self._keys.seal_chunk
+        return b"".join(seal_chunk(piece) for piece in _split(bytes(plaintext), self.chunk_size))
 
     def finish(self, plaintext: bytes = b"") -> bytes:
         """The last chunks, the final one sealed with AAD "final"."""
@@ -638,6 +700,12 @@ class Gateway:
             self._keys[key.config.key_id] = key
         if not self._keys:
             raise ValueError("a gateway needs at least one key")
+        # every accepted request header (key id and suite), looked up in one step
+        self._accepted: dict[bytes, tuple[RequestHeader, GatewayKey]] = {}
+        for key in self._keys.values():
+            for suite in key.config.suites():
+                header = RequestHeader(key_id=key.config.key_id, suite=suite)
+                self._accepted[header.to_bytes()] = (header, key)
 
     @property
     def configs(self) -> tuple[KeyConfig, ...]:
@@ -645,6 +713,10 @@ class Gateway:
         return tuple(k.config for k in self._keys.values())
 
     def _lookup(self, data: bytes) -> tuple[RequestHeader, GatewayKey]:
+        accepted = self._accepted.get(bytes(data[:_HEADER_SIZE]))
+        if accepted is not None:
+            return accepted
+        # not accepted: find out why (each reason has its own error)
         try:
             header = RequestHeader.parse(data)
         except UnsupportedSuiteError as exc:

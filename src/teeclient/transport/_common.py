@@ -107,6 +107,16 @@ class Pinned:
     selection: Selection | None = None  # chunked OHTTP
     ehbp_key: PublicKey | None = None  # EHBP profile
     rank: int = 0  # position of the suite in the preference list (0 = best)
+    _fingerprint: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # hashed once here, not on every request (ExchangeInfo carries it)
+        object.__setattr__(self, "_fingerprint", self.identity.key_fingerprint)
+
+    @property
+    def key_fingerprint(self) -> str:
+        """SHA-256 of the pinned key material (``EnclaveIdentity.key_fingerprint``)."""
+        return self._fingerprint
 
     @property
     def suite(self) -> Suite:
@@ -158,6 +168,13 @@ def pin_identity(
     )
 
 
+_OHTTP_HEADERS = (
+    ("content-type", ohttp.CHUNKED_REQUEST_MEDIA_TYPE),
+    ("accept", ohttp.CHUNKED_RESPONSE_MEDIA_TYPE),
+    ("incremental", "?1"),
+)
+
+
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     default = {"http": 80, "https": 443}.get(url.scheme)
     return (url.scheme, url.host, url.port if url.port is not None else default)
@@ -198,6 +215,11 @@ class PinState:
         prefix = parts.path.rstrip("/")
         self.gateway_url = httpx.URL(self.endpoint).copy_with(path=prefix + gateway_path)
         self.current: Pinned | None = None
+        self._origin = _origin(self.url)
+        # the outer headers of every chunked-OHTTP request (copied, never re-parsed)
+        self.ohttp_headers = httpx.Headers(
+            [("host", self.gateway_url.netloc.decode("ascii")), *_OHTTP_HEADERS]
+        )
 
     @property
     def tls(self) -> bool:
@@ -210,7 +232,7 @@ class PinState:
         Raises:
             OriginMismatchError: scheme, host or port differ.
         """
-        if _origin(request.url) != _origin(self.url):
+        if _origin(request.url) != self._origin:
             raise OriginMismatchError(
                 "the request is not addressed to the attested endpoint; nothing was sent",
                 field="url",
@@ -283,6 +305,7 @@ class RequestInfo:
     content: bytes | None  # None: streamed (not replayable)
     clear_headers: tuple[tuple[bytes, bytes], ...] = ()  # EHBP only: headers left in clear
     head: bytes = b""  # the encoded Binary HTTP request head
+    url: httpx.URL | None = None  # the request's URL (EHBP sends to it; not re-parsed)
 
 
 def describe_request(request: httpx.Request, *, encode: bool = True) -> RequestInfo:
@@ -334,6 +357,7 @@ def describe_request(request: httpx.Request, *, encode: bool = True) -> RequestI
         content=content,
         clear_headers=tuple(clear),
         head=head,
+        url=request.url,
     )
 
 
@@ -456,6 +480,7 @@ class Exchange:
         chunk_size: int,
         max_chunk_size: int,
         attempt: int,
+        ohttp_headers: httpx.Headers | None = None,
     ) -> None:
         self.pinned = pinned
         self.request = info
@@ -464,7 +489,7 @@ class Exchange:
             profile="ohttp" if pinned.selection is not None else "ehbp",
             suite=str(pinned.suite),
             key_id=pinned.key_id,
-            key_fingerprint=pinned.identity.key_fingerprint,
+            key_fingerprint=pinned.key_fingerprint,
             attempts=attempt,
         )
         self._sealed_any = False
@@ -475,22 +500,63 @@ class Exchange:
             self.method = "POST"
             self.url = gateway_url
             self.headers: list[tuple[str, str]] = [
-                ("content-type", ohttp.CHUNKED_REQUEST_MEDIA_TYPE),
-                ("accept", ohttp.CHUNKED_RESPONSE_MEDIA_TYPE),
-                ("incremental", "?1"),
+                ("host", self.url.netloc.decode("ascii")),
+                *_OHTTP_HEADERS,
             ]
+            self._outer_headers = ohttp_headers
         else:
             assert pinned.ehbp_key is not None
             self._ehbp = ehbp.RequestEncryptor(pinned.ehbp_key)
             self.method = info.method
-            self.url = httpx.URL(f"{info.scheme}://{info.authority}{info.path}")
-            self.headers = [
+            url = info.url
+            if url is None or url.fragment or url.userinfo:
+                url = httpx.URL(f"{info.scheme}://{info.authority}{info.path}")
+            self.url = url
+            self.headers = [("host", self.url.netloc.decode("ascii"))]
+            self.headers += [
                 (n.decode("latin-1"), v.decode("latin-1"))
                 for n, v in info.clear_headers
                 if not ehbp.is_reserved_header(n.decode("latin-1"))
             ]
             self.headers += list(self._ehbp.headers().items())
-        self.headers.insert(0, ("host", self.url.netloc.decode("ascii")))
+            self._outer_headers = None
+
+    def outer_request(
+        self,
+        extensions: dict[str, object],
+        stream: httpx.SyncByteStream | httpx.AsyncByteStream | None = None,
+    ) -> httpx.Request:
+        """The outer request: the whole encrypted body in memory (``Content-Length``), or
+        ``stream`` (chunked) for a streamed body.
+
+        Built from ready headers (``Content-Length`` last, as httpx adds it), without httpx's
+        content encoding or URL parsing; the same request ``httpx.Request(content=...)``
+        would build.
+        """
+        template = self._outer_headers
+        headers = httpx.Headers(template if template is not None else self.headers)
+        if stream is not None:
+            headers["transfer-encoding"] = "chunked"
+            return httpx.Request(
+                self.method, self.url, headers=headers, stream=stream, extensions=extensions
+            )
+        content = self.request.content
+        assert content is not None
+        body = self.whole(content)
+        if not body:  # pragma: no cover - both profiles always send at least one frame/chunk
+            return httpx.Request(
+                self.method, self.url, headers=headers, content=body, extensions=extensions
+            )
+        headers["Content-Length"] = str(len(body))
+        outer = httpx.Request(
+            self.method,
+            self.url,
+            headers=headers,
+            stream=httpx.ByteStream(body),
+            extensions=extensions,
+        )
+        outer.read()
+        return outer
 
     # -- request body -----------------------------------------------------------------------
 
@@ -511,6 +577,7 @@ class Exchange:
                 info.method, info.scheme, info.authority, info.path, info.headers
             )
             data = head + bhttp.encode_content_chunk(content or b"")
+            self.info.ciphertext_sent += len(self._ohttp.header)  # key id, suite, enc
             return self._ohttp.header + self._count(len(data), self._ohttp.seal(data))
         return self.piece(content or b"")
 
@@ -613,7 +680,12 @@ def _unencrypted(answer: Answer) -> UnencryptedResponseError:
 
 
 def request_flow(
-    info: RequestInfo, *, gateway_url: httpx.URL, chunk_size: int, max_chunk_size: int
+    info: RequestInfo,
+    *,
+    gateway_url: httpx.URL,
+    chunk_size: int,
+    max_chunk_size: int,
+    ohttp_headers: httpx.Headers | None = None,
 ) -> Generator[Action, Pinned | Answer, Exchange]:
     """Encrypt ``info`` to the pinned key; on a key problem, re-attest once and retry once.
 
@@ -634,6 +706,7 @@ def request_flow(
             chunk_size=chunk_size,
             max_chunk_size=max_chunk_size,
             attempt=attempt,
+            ohttp_headers=ohttp_headers,
         )
         answer = yield Send(exchange)
         assert isinstance(answer, Answer)

@@ -207,23 +207,11 @@ class AsyncAttestedTransport(httpx.AsyncBaseTransport):
     async def _send(
         self, exchange: Exchange, request: httpx.Request
     ) -> tuple[httpx.Response | None, Answer]:
-        content = exchange.request.content
-        if content is not None:
-            outer = httpx.Request(
-                exchange.method,
-                exchange.url,
-                headers=exchange.headers,
-                content=exchange.whole(content),
-                extensions=request.extensions,
-            )
+        if exchange.request.content is not None:
+            outer = exchange.outer_request(request.extensions)
         else:
-            outer = httpx.Request(
-                exchange.method,
-                exchange.url,
-                headers=[*exchange.headers, ("transfer-encoding", "chunked")],
-                stream=_RequestBody(exchange, cast(httpx.AsyncByteStream, request.stream)),
-                extensions=request.extensions,
-            )
+            streamed = _RequestBody(exchange, cast(httpx.AsyncByteStream, request.stream))
+            outer = exchange.outer_request(request.extensions, streamed)
         response = await self._inner_transport().handle_async_request(outer)
         if exchange.accepts(response.status_code, response.headers):
             return response, Answer(accepted=True, status=response.status_code)
@@ -253,6 +241,7 @@ class AsyncAttestedTransport(httpx.AsyncBaseTransport):
             gateway_url=self._state.gateway_url,
             chunk_size=self._chunk_size,
             max_chunk_size=self._max_chunk_size,
+            ohttp_headers=self._state.ohttp_headers,
         )
         response: httpx.Response | None = None
         try:

@@ -218,23 +218,11 @@ class AttestedTransport(httpx.BaseTransport):
     def _send(
         self, exchange: Exchange, request: httpx.Request
     ) -> tuple[httpx.Response | None, Answer]:
-        content = exchange.request.content
-        if content is not None:
-            outer = httpx.Request(
-                exchange.method,
-                exchange.url,
-                headers=exchange.headers,
-                content=exchange.whole(content),
-                extensions=request.extensions,
-            )
+        if exchange.request.content is not None:
+            outer = exchange.outer_request(request.extensions)
         else:
-            outer = httpx.Request(
-                exchange.method,
-                exchange.url,
-                headers=[*exchange.headers, ("transfer-encoding", "chunked")],
-                stream=_RequestBody(exchange, cast(httpx.SyncByteStream, request.stream)),
-                extensions=request.extensions,
-            )
+            streamed = _RequestBody(exchange, cast(httpx.SyncByteStream, request.stream))
+            outer = exchange.outer_request(request.extensions, streamed)
         response = self._inner_transport().handle_request(outer)
         if exchange.accepts(response.status_code, response.headers):
             return response, Answer(accepted=True, status=response.status_code)
@@ -264,6 +252,7 @@ class AttestedTransport(httpx.BaseTransport):
             gateway_url=self._state.gateway_url,
             chunk_size=self._chunk_size,
             max_chunk_size=self._max_chunk_size,
+            ohttp_headers=self._state.ohttp_headers,
         )
         response: httpx.Response | None = None
         try:

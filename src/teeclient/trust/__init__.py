@@ -13,12 +13,12 @@ import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
 from cryptography import x509
 
+from teeclient._data import package_data
 from teeclient._x509 import ParseCache, SignatureMemo, der, fingerprint, load_certificates
 from teeclient.errors import ChainUntrustedError, ConfigError
 
@@ -171,9 +171,8 @@ class TrustStore:
             ConfigError: the package data does not match the pinned fingerprints.
         """
         collected: dict[str, list[tuple[x509.Certificate, str]]] = {}
-        base = resources.files("teeclient.trust") / "data"
         for shipped in _SHIPPED:
-            data = base.joinpath(*shipped.path.split("/")).read_bytes()
+            data = package_data("teeclient.trust", __file__, "data", *shipped.path.split("/"))
             certs = load_certificates(data, role=shipped.path, platform="trust")
             if len(certs) != len(shipped.names):
                 raise ConfigError(

@@ -32,6 +32,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from teeclient._json import DuplicateMemberError, strict_loads
 from teeclient._x509 import load_certificates
 from teeclient.errors import ParseError, TrustFileError
 
@@ -96,15 +97,6 @@ def _fail(
     return TrustFileError(message, platform="trust", field=where, expected=expected, actual=actual)
 
 
-def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _fail("duplicate member", key, "each member once", "twice")
-        out[key] = value
-    return out
-
-
 def _members(obj: object, where: str, required: set[str], optional: set[str]) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise _fail("expected a table", where, "table", type(obj).__name__)
@@ -136,14 +128,10 @@ def parse_trust_file(data: bytes, *, path: str = "<trust file>") -> TrustFile:
         raise _fail("trust file too large", path, f"<= {MAX_TRUST_FILE_BYTES} bytes", len(data))
     try:
         text = data.decode("utf-8")
-        doc: object
-        if text.lstrip().startswith("{"):
-            doc = json.loads(text, object_pairs_hook=_strict_object)
-        else:
-            doc = tomllib.loads(text)
-    except TrustFileError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        doc: object = strict_loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
+    except DuplicateMemberError as exc:
+        raise _fail("duplicate member", exc.member, "each member once", "twice") from exc
+    except (ValueError, RecursionError) as exc:
         raise _fail(f"trust file is neither JSON nor TOML: {exc}", path) from exc
     top = _members(doc, "trust", {"format", "source", "anchors"}, {"mode"})
     if top["format"] != TRUST_FILE_FORMAT:

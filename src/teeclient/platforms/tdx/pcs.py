@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from teeclient._json import strict_loads
 from teeclient.errors import TdxCollateralMalformedError
 from teeclient.platforms.tdx.status import TcbStatus
 
@@ -254,19 +255,6 @@ def extract_signed(body: bytes, kind: str, *, source: str) -> SignedJson:
 # --- strict readers over authenticated JSON ----------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"JSON constant {name} is not allowed")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate JSON member {key!r}")
-        out[key] = value
-    return out
-
-
 def load_json(data: bytes, *, field: str) -> Any:
     """``json.loads`` that rejects duplicate members, NaN/Infinity and non-UTF-8.
 
@@ -274,9 +262,7 @@ def load_json(data: bytes, *, field: str) -> Any:
         TdxCollateralMalformedError: invalid JSON.
     """
     try:
-        return json.loads(
-            data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        return strict_loads(data)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _malformed(f"invalid JSON: {exc}", field=field) from exc
 
