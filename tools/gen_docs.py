@@ -1,7 +1,9 @@
-"""Regenerate the reference pages generated from code: docs/errors.md and docs/checks.md.
+"""Regenerate the reference pages generated from code: docs/errors.md and docs/checks.md,
+the policy and CLI references, and docs/security-tests.md (tools/security_summary.py).
 
-Run `python tools/gen_docs.py` after adding an error class or a check id; a test fails when
-the committed pages differ from what this script writes.
+Run `python tools/gen_docs.py` after adding an error class or a check id, or after a fuzz,
+exhaustive-mutation or memory run; a test fails when the committed pages differ from what
+this script writes.
 """
 
 from __future__ import annotations
@@ -193,11 +195,20 @@ def cli_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def security_tests_page() -> str:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools.security_summary import page
+
+    return page()
+
+
 PAGES = {
     "docs/errors.md": errors_page,
     "docs/checks.md": checks_page,
     "docs/policy-reference.md": policy_page,
     "docs/cli-reference.md": cli_page,
+    "docs/security-tests.md": security_tests_page,
 }
 
 

@@ -67,10 +67,36 @@ def load_certificate(data: bytes, *, role: str, platform: str) -> x509.Certifica
                 "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
             )
             return _names_parsed(x509.load_der_x509_certificate(data))
-    except (ValueError, x509.InvalidVersion) as exc:
+    except MALFORMED as exc:
         raise MalformedCertificateError(
             f"not a DER X.509 certificate: {exc}", platform=platform, field=role
         ) from exc
+
+
+#: What cryptography raises for malformed certificate DER: ValueError, InvalidVersion, and
+#: TypeError when a name attribute has a type its OID does not allow (a BIT STRING value
+#: under any OID but x500UniqueIdentifier; found by fuzzing, tools/fuzz).
+MALFORMED: tuple[type[Exception], ...] = (ValueError, TypeError, x509.InvalidVersion)
+
+
+def crl_parsed(crl: x509.CertificateRevocationList) -> x509.CertificateRevocationList:
+    """Return ``crl`` after decoding its issuer name and extensions (lazily decoded otherwise).
+
+    Raises:
+        ValueError, TypeError: malformed content (callers convert ``MALFORMED``).
+    """
+    crl.issuer  # noqa: B018
+    crl.extensions  # noqa: B018
+    return crl
+
+
+def names_parsed(cert: x509.Certificate) -> x509.Certificate:
+    """Return ``cert`` after decoding its names (see ``_names_parsed``).
+
+    Raises:
+        ValueError, TypeError: a malformed name (callers convert ``MALFORMED``).
+    """
+    return _names_parsed(cert)
 
 
 def _names_parsed(cert: x509.Certificate) -> x509.Certificate:
@@ -96,7 +122,7 @@ def load_certificates(data: bytes, *, role: str, platform: str) -> list[x509.Cer
                     "ignore", message=_SERIAL_WARNING, category=CryptographyDeprecationWarning
                 )
                 return [_names_parsed(c) for c in x509.load_pem_x509_certificates(data)]
-        except (ValueError, x509.InvalidVersion) as exc:
+        except MALFORMED as exc:
             raise MalformedCertificateError(
                 f"invalid PEM certificate: {exc}", platform=platform, field=role
             ) from exc
@@ -358,6 +384,31 @@ class CrlStatus:
     revoked_serials: int
 
 
+def require_der_crl_signature(
+    crl: x509.CertificateRevocationList, *, role: str, platform: str
+) -> None:
+    """Require the CRL's signatureValue BIT STRING to declare no unused bits (DER).
+
+    cryptography ignores the count (as for certificates, see ``verify_issued_by``), so a
+    CRL with that octet changed would verify although its bytes are not the signed ones.
+
+    Raises:
+        CollateralSignatureError: unused bits declared.
+    """
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    encoded = crl.public_bytes(Encoding.DER)
+    unused = encoded[-len(crl.signature) - 1]
+    if unused != 0:
+        raise CollateralSignatureError(
+            f"{role} signature BIT STRING declares unused bits",
+            platform=platform,
+            field=f"{role}.signature",
+            expected="0 unused bits",
+            actual=f"{unused} unused bits",
+        )
+
+
 def verify_crl(
     crl: x509.CertificateRevocationList,
     issuer: x509.Certificate,
@@ -380,6 +431,7 @@ def verify_crl(
             expected=issuer.subject.rfc4514_string(),
             actual=crl.issuer.rfc4514_string(),
         )
+    require_der_crl_signature(crl, role=role, platform=platform)
     try:
         valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
     except (TypeError, ValueError, UnsupportedAlgorithm) as exc:

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from teeclient._time import iso, utc_now
-from teeclient.collateral.items import CollateralItem, CollateralRequest
+from teeclient.collateral.items import MAX_ITEM_BYTES, CollateralItem, CollateralRequest
 from teeclient.collateral.validity import content_valid_until, item_is_well_formed
 from teeclient.errors import CollateralError, CollateralInvalidError, CollateralMissingError
 
@@ -149,6 +149,8 @@ class DiskCache:
             if meta_path.stat().st_size > _MAX_META_BYTES:
                 raise ValueError("metadata too large")
             meta: dict[str, Any] = json.loads(meta_path.read_bytes())
+            if body_path.stat().st_size > MAX_ITEM_BYTES:
+                raise ValueError("body larger than any collateral item")
             body = body_path.read_bytes()
         except FileNotFoundError:
             return None

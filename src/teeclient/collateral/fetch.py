@@ -5,18 +5,27 @@
 backoff with jitter, ``Retry-After`` honoured on 429/503, one overall deadline, bounded
 bodies, and no redirects (a redirect is refused, never followed). ``StaticFetcher`` serves
 items from a bundle; ``OfflineFetcher`` refuses everything.
+
+The overall deadline holds for every socket operation, not only between body chunks: the
+fetchers' own httpx clients use a network backend that clamps each connect, read and write
+timeout to the time left (a server that trickles its status line or headers is cut at the
+deadline). Bodies are read raw and decoded here (gzip, deflate) with the same size bound
+applied to the decoded output, so a compression bomb stops at ``max_body_bytes``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from teeclient._time import utc_now
 from teeclient.collateral.items import CollateralItem, CollateralRequest
@@ -28,6 +37,7 @@ from teeclient.errors import (
 )
 
 if TYPE_CHECKING:
+    import httpcore
     import httpx
 
 __all__ = [
@@ -253,6 +263,13 @@ def _keep_headers(headers: httpx.Headers) -> dict[str, str]:
     return out
 
 
+def _request_headers(request: CollateralRequest) -> dict[str, str]:
+    headers = dict(request.headers)
+    if not any(k.lower() == "accept-encoding" for k in headers):
+        headers["Accept-Encoding"] = ACCEPT_ENCODING
+    return headers
+
+
 def _require_network(request: CollateralRequest) -> None:
     if not request.allow_network:
         raise CollateralMissingError(
@@ -265,6 +282,242 @@ def _require_network(request: CollateralRequest) -> None:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+# --- the overall deadline at the socket level -----------------------------------------------
+
+#: Seconds left before the current fetch's deadline (set around each attempt).
+_REMAINING: contextvars.ContextVar[Callable[[], float] | None] = contextvars.ContextVar(
+    "teeclient_fetch_remaining", default=None
+)
+
+
+@contextmanager
+def _deadline(remaining: Callable[[], float]) -> Iterator[None]:
+    token = _REMAINING.set(remaining)
+    try:
+        yield
+    finally:
+        _REMAINING.reset(token)
+
+
+def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` limited to the time left; ``error`` once the deadline has passed."""
+    remaining = _REMAINING.get()
+    if remaining is None:
+        return timeout
+    left = remaining()
+    if left <= 0:
+        raise error("the overall collateral deadline was reached")
+    return left if timeout is None else min(timeout, left)
+
+
+def _deadline_backend() -> httpcore.NetworkBackend:
+    import httpcore
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, inner: httpcore.NetworkStream) -> None:
+            self._inner = inner
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self._inner.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+
+        def close(self) -> None:
+            self._inner.close()
+
+        def start_tls(
+            self,
+            ssl_context: Any,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.NetworkStream:
+            limit = _clamp(timeout, httpcore.ConnectTimeout)
+            return Stream(self._inner.start_tls(ssl_context, server_hostname, limit))
+
+        def get_extra_info(self, info: str) -> Any:
+            return self._inner.get_extra_info(info)
+
+    class Backend(httpcore.NetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.SyncBackend()
+
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.NetworkStream:
+            limit = _clamp(timeout, httpcore.ConnectTimeout)
+            return Stream(self._inner.connect_tcp(host, port, limit, local_address, socket_options))
+
+        def connect_unix_socket(
+            self,
+            path: str,
+            timeout: float | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.NetworkStream:
+            limit = _clamp(timeout, httpcore.ConnectTimeout)
+            return Stream(self._inner.connect_unix_socket(path, limit, socket_options))
+
+        def sleep(self, seconds: float) -> None:
+            self._inner.sleep(seconds)
+
+    return Backend()
+
+
+def _async_deadline_backend() -> httpcore.AsyncNetworkBackend:
+    import httpcore
+
+    class Stream(httpcore.AsyncNetworkStream):
+        def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+            self._inner = inner
+
+        async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return await self._inner.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+
+        async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            await self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+        async def start_tls(
+            self,
+            ssl_context: Any,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.AsyncNetworkStream:
+            limit = _clamp(timeout, httpcore.ConnectTimeout)
+            return Stream(await self._inner.start_tls(ssl_context, server_hostname, limit))
+
+        def get_extra_info(self, info: str) -> Any:
+            return self._inner.get_extra_info(info)
+
+    class Backend(httpcore.AsyncNetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.AnyIOBackend()
+
+        async def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.AsyncNetworkStream:
+            limit = _clamp(timeout, httpcore.ConnectTimeout)
+            inner = await self._inner.connect_tcp(host, port, limit, local_address, socket_options)
+            return Stream(inner)
+
+        async def connect_unix_socket(
+            self,
+            path: str,
+            timeout: float | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.AsyncNetworkStream:
+            limit = _clamp(timeout, httpcore.ConnectTimeout)
+            return Stream(await self._inner.connect_unix_socket(path, limit, socket_options))
+
+        async def sleep(self, seconds: float) -> None:
+            await self._inner.sleep(seconds)
+
+    return Backend()
+
+
+def _client() -> httpx.Client:
+    """An httpx client whose every socket operation respects the current fetch's deadline."""
+    import httpcore
+    import httpx
+
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx 0.27/0.28 take no network backend; the pool is rebuilt with ours (same defaults)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=_deadline_backend(),
+    )
+    return httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+
+
+def _async_client() -> httpx.AsyncClient:
+    """The async twin of ``_client``."""
+    import httpcore
+    import httpx
+
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=_async_deadline_backend(),
+    )
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
+
+
+# --- bounded content decoding ---------------------------------------------------------------
+
+#: What the fetchers decode themselves (and so advertise in Accept-Encoding).
+ACCEPT_ENCODING = "gzip, deflate"
+_MAX_CODINGS = 2
+
+
+def _bad_encoding(request: CollateralRequest, message: str, actual: str) -> CollateralFetchError:
+    return CollateralFetchError(
+        f"{request.purpose}: {message}",
+        field=request.purpose,
+        expected=f"identity or {ACCEPT_ENCODING}, decoding to at most the body limit",
+        actual=actual,
+    )
+
+
+def _decode_body(
+    raw: bytes, content_encoding: str | None, limit: int, request: CollateralRequest
+) -> bytes:
+    """Undo Content-Encoding (gzip, deflate; applied in order), never producing > ``limit``.
+
+    Raises:
+        CollateralFetchError: an unsupported or corrupt encoding, or decoded output too large.
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if len(codings) > _MAX_CODINGS:
+        raise _bad_encoding(request, "too many content codings", content_encoding or "")
+    data = raw
+    for coding in reversed(codings):
+        if coding in ("gzip", "x-gzip"):
+            attempts = [zlib.MAX_WBITS | 16]
+        elif coding == "deflate":
+            attempts = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped, or raw as some send
+        else:
+            raise _bad_encoding(request, "unsupported content encoding", coding)
+        for index, wbits in enumerate(attempts):
+            decoder = zlib.decompressobj(wbits)
+            try:
+                out = decoder.decompress(data, limit + 1)
+            except zlib.error as exc:
+                if index + 1 < len(attempts):
+                    continue
+                raise _bad_encoding(request, f"invalid {coding} body", str(exc)) from None
+            if len(out) > limit or decoder.unconsumed_tail:
+                raise CollateralFetchError(
+                    f"{request.purpose}: response body too large once decoded",
+                    field=request.purpose,
+                    expected=f"<= {limit} bytes",
+                    actual=f"more ({coding})",
+                )
+            if not decoder.eof or decoder.unused_data:
+                raise _bad_encoding(request, f"truncated or padded {coding} body", coding)
+            data = out
+            break
+    return data
 
 
 class HttpFetcher:
@@ -286,10 +539,9 @@ class HttpFetcher:
         self._clock, self._sleep, self._monotonic, self._rng = clock, sleep, monotonic, rng
 
     def _http(self) -> httpx.Client:
-        import httpx
 
         if self._client is None:
-            self._client = httpx.Client(follow_redirects=False, trust_env=False)
+            self._client = _client()
         return self._client
 
     def close(self) -> None:
@@ -308,27 +560,36 @@ class HttpFetcher:
         import httpx
 
         try:
-            with self._http().stream(
-                request.method,
-                request.url,
-                content=request.body,
-                headers=dict(request.headers),
-                timeout=flow.timeout(),
-                follow_redirects=False,
-            ) as response:
+            with (
+                _deadline(flow.remaining),
+                self._http().stream(
+                    request.method,
+                    request.url,
+                    content=request.body,
+                    headers=_request_headers(request),
+                    timeout=flow.timeout(),
+                    follow_redirects=False,
+                ) as response,
+            ):
                 headers = _keep_headers(response.headers)
                 if response.status_code != 200:
                     return _Outcome(response.status_code, headers, None, None)
                 chunks: list[bytes] = []
                 size = 0
-                for chunk in response.iter_bytes():
+                for chunk in response.iter_raw():
                     size += len(chunk)
                     if size > self.settings.max_body_bytes:
                         raise _BodyTooLarge
                     if flow.remaining() <= 0:
                         raise httpx.ReadTimeout("overall deadline reached while reading body")
                     chunks.append(chunk)
-                return _Outcome(200, headers, b"".join(chunks), None)
+                body = _decode_body(
+                    b"".join(chunks),
+                    response.headers.get("content-encoding"),
+                    self.settings.max_body_bytes,
+                    request,
+                )
+                return _Outcome(200, headers, body, None)
         except _BodyTooLarge:
             raise CollateralFetchError(
                 f"{request.purpose}: response body too large",
@@ -378,10 +639,9 @@ class AsyncHttpFetcher:
         self._clock, self._monotonic, self._rng = clock, monotonic, rng
 
     def _http(self) -> httpx.AsyncClient:
-        import httpx
 
         if self._client is None:
-            self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+            self._client = _async_client()
         return self._client
 
     async def aclose(self) -> None:
@@ -394,27 +654,34 @@ class AsyncHttpFetcher:
         import httpx
 
         try:
-            async with self._http().stream(
-                request.method,
-                request.url,
-                content=request.body,
-                headers=dict(request.headers),
-                timeout=flow.timeout(),
-                follow_redirects=False,
-            ) as response:
-                headers = _keep_headers(response.headers)
-                if response.status_code != 200:
-                    return _Outcome(response.status_code, headers, None, None)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.settings.max_body_bytes:
-                        raise _BodyTooLarge
-                    if flow.remaining() <= 0:
-                        raise httpx.ReadTimeout("overall deadline reached while reading body")
-                    chunks.append(chunk)
-                return _Outcome(200, headers, b"".join(chunks), None)
+            with _deadline(flow.remaining):
+                async with self._http().stream(
+                    request.method,
+                    request.url,
+                    content=request.body,
+                    headers=_request_headers(request),
+                    timeout=flow.timeout(),
+                    follow_redirects=False,
+                ) as response:
+                    headers = _keep_headers(response.headers)
+                    if response.status_code != 200:
+                        return _Outcome(response.status_code, headers, None, None)
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_raw():
+                        size += len(chunk)
+                        if size > self.settings.max_body_bytes:
+                            raise _BodyTooLarge
+                        if flow.remaining() <= 0:
+                            raise httpx.ReadTimeout("overall deadline reached while reading body")
+                        chunks.append(chunk)
+                    body = _decode_body(
+                        b"".join(chunks),
+                        response.headers.get("content-encoding"),
+                        self.settings.max_body_bytes,
+                        request,
+                    )
+                    return _Outcome(200, headers, body, None)
         except _BodyTooLarge:
             raise CollateralFetchError(
                 f"{request.purpose}: response body too large",

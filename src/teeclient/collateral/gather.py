@@ -13,7 +13,11 @@ from teeclient.errors import CollateralError, CollateralInvalidError, Collateral
 if TYPE_CHECKING:
     from teeclient.collateral.fetch import AsyncFetcher, Fetcher
 
-__all__ = ["GatherEvent", "Gathered", "gather", "gather_async"]
+__all__ = ["MAX_CONCURRENT_FETCHES", "GatherEvent", "Gathered", "gather", "gather_async"]
+
+#: At most this many collateral requests are in flight at once (``gather_async``): an
+#: 8-GPU PPCIE node plans dozens of RIM and OCSP requests; the services are not flooded.
+MAX_CONCURRENT_FETCHES = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,20 +99,29 @@ def gather(
     return Gathered(items=tuple(items), unavailable=tuple(unavailable))
 
 
-async def gather_async(requests: Sequence[CollateralRequest], fetcher: AsyncFetcher) -> Gathered:
-    """Fetch every request concurrently.
+async def gather_async(
+    requests: Sequence[CollateralRequest],
+    fetcher: AsyncFetcher,
+    *,
+    max_concurrency: int = MAX_CONCURRENT_FETCHES,
+) -> Gathered:
+    """Fetch every request concurrently, at most ``max_concurrency`` at a time.
 
     Raises:
         CollateralError: a required request failed.
     """
+    import asyncio
+
+    if max_concurrency < 1:
+        raise ValueError("max_concurrency must be at least 1")
+    slots = asyncio.Semaphore(max_concurrency)
 
     async def one(request: CollateralRequest) -> CollateralItem | CollateralError:
-        try:
-            return _checked(request, await fetcher.fetch(request))
-        except CollateralError as exc:
-            return exc
-
-    import asyncio
+        async with slots:
+            try:
+                return _checked(request, await fetcher.fetch(request))
+            except CollateralError as exc:
+                return exc
 
     results = await asyncio.gather(*(one(r) for r in requests))
     items: list[CollateralItem] = []

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from cryptography import x509
 from cryptography.x509 import ocsp
 
-from teeclient._x509 import load_certificate, load_certificates
+from teeclient._x509 import MALFORMED, crl_parsed, load_certificate, load_certificates
 from teeclient.errors import InputError, MalformedCertificateError, ParseError
 
 __all__ = ["CollateralItem", "CollateralRequest", "CollateralSet", "ItemKind", "classify"]
@@ -63,8 +63,8 @@ def classify(data: bytes) -> ItemKind:
         else:
             return ItemKind.CERTIFICATES
         try:
-            x509.load_der_x509_crl(data)
-        except ValueError:
+            crl_parsed(x509.load_der_x509_crl(data))
+        except MALFORMED:
             pass
         else:
             return ItemKind.CRL
@@ -202,10 +202,13 @@ class CollateralItem:
         kind = self.kind
         try:
             if kind is ItemKind.CRL and self.data[:1] == b"\x30":
-                return [x509.load_der_x509_crl(self.data)]
+                return [crl_parsed(x509.load_der_x509_crl(self.data))]
             if kind in (ItemKind.CRL, ItemKind.PEM_BUNDLE):
-                return [x509.load_pem_x509_crl(m.group(0)) for m in _PEM_CRL.finditer(self.data)]
-        except ValueError as exc:
+                return [
+                    crl_parsed(x509.load_pem_x509_crl(m.group(0)))
+                    for m in _PEM_CRL.finditer(self.data)
+                ]
+        except MALFORMED as exc:
             raise ParseError(
                 f"invalid CRL: {exc}", platform="collateral", field=self.source
             ) from exc

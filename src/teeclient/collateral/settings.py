@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
+from teeclient.collateral.items import MAX_ITEM_BYTES
 from teeclient.errors import ConfigError
 
 __all__ = ["DEFAULT_BASE_URLS", "CollateralSettings", "default_cache_dir"]
@@ -69,6 +70,8 @@ class CollateralSettings:
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.deadline <= 0 or self.max_body_bytes <= 0:
             raise ValueError("attempts, deadline and max_body_bytes must be positive")
+        if self.max_body_bytes > MAX_ITEM_BYTES:
+            raise ValueError(f"max_body_bytes is at most {MAX_ITEM_BYTES} (a collateral item)")
         unknown = set(self.base_urls) - set(DEFAULT_BASE_URLS)
         if unknown:
             raise ValueError(f"unknown collateral services: {sorted(unknown)}")

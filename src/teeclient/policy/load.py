@@ -74,7 +74,10 @@ def parse_policy(text: str, *, source: str = "<memory>") -> Policy:
     Raises:
         PolicySyntaxError: not valid TOML.
         PolicyError: unknown keys, wrong types or invalid values (with line numbers).
+        InputError: larger than ``MAX_POLICY_BYTES``.
     """
+    if len(text) > MAX_POLICY_BYTES:
+        raise InputError("policy too large", field=source, expected=f"<= {MAX_POLICY_BYTES}")
     try:
         data = tomllib.loads(text)
     except (ValueError, RecursionError) as exc:

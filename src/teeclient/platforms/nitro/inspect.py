@@ -9,6 +9,7 @@ from typing import Any
 from cryptography import x509
 
 from teeclient._time import iso
+from teeclient._x509 import MALFORMED
 from teeclient.platforms import VerifyOptions
 from teeclient.platforms.nitro import abi
 
@@ -30,7 +31,7 @@ def _certificate(der: bytes, role: str) -> dict[str, Any]:
             not_after=iso(cert.not_valid_after_utc),
             signature_algorithm=cert.signature_algorithm_oid.dotted_string,
         )
-    except (ValueError, x509.InvalidVersion) as exc:
+    except MALFORMED as exc:
         out["error"] = f"not a DER X.509 certificate: {exc}"
     return out
 

@@ -25,9 +25,11 @@ from cryptography.x509.oid import SignatureAlgorithmOID
 
 from teeclient._time import require_aware
 from teeclient._x509 import (
+    MALFORMED,
     check_validity,
     common_name,
     der,
+    names_parsed,
     require_ca,
     verify_issued_by,
 )
@@ -321,8 +323,8 @@ def _check_nonce(doc: abi.AttestationDocument, challenge: bytes | None) -> bool:
 
 def _load(data: bytes, role: str) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(data)
-    except (ValueError, x509.InvalidVersion) as exc:
+        return names_parsed(x509.load_der_x509_certificate(data))
+    except MALFORMED as exc:
         raise ParseError(
             f"not a DER X.509 certificate: {exc}", platform=PLATFORM, field=role
         ) from exc

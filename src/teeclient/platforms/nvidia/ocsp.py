@@ -32,7 +32,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from teeclient._der import read_tlv
 from teeclient._time import iso
-from teeclient._x509 import SignatureMemo, check_validity, common_name, der, verify_issued_by
+from teeclient._x509 import (
+    MALFORMED,
+    SignatureMemo,
+    check_validity,
+    common_name,
+    der,
+    names_parsed,
+    verify_issued_by,
+)
 from teeclient.errors import (
     ChainError,
     ChainExpiredError,
@@ -215,8 +223,10 @@ def load_response(data: bytes, *, source: str, request: bytes | None = None) -> 
     try:
         list(parsed.responses)
         parsed.extensions  # noqa: B018 - force decoding; malformed extensions fail here
-        parsed.certificates  # noqa: B018
-    except ValueError as exc:
+        parsed.responder_name  # noqa: B018
+        for embedded in parsed.certificates:
+            names_parsed(embedded)  # lazily decoded names fail here, not mid-verification
+    except MALFORMED as exc:
         raise OcspMalformedError(
             f"invalid OCSP response: {exc}", platform=PLATFORM, field=source
         ) from exc
@@ -585,6 +595,14 @@ def _result(chosen: _Chosen, *, role: str, serial: int, now: datetime) -> OcspCh
     )
 
 
+def _hash_name(single: ocsp.OCSPSingleResponse) -> str:
+    """The CertID hash algorithm's name, or its OID when cryptography does not know it."""
+    try:
+        return single.hash_algorithm.name
+    except UnsupportedAlgorithm:
+        return "unsupported"
+
+
 def describe_response(data: bytes, *, source: str) -> dict[str, object]:
     """Decode an OCSP response for ``inspect``; nothing is verified.
 
@@ -600,7 +618,7 @@ def describe_response(data: bytes, *, source: str) -> dict[str, object]:
         "responses": [
             {
                 "serial": f"{s.serial_number:x}",
-                "hash_algorithm": s.hash_algorithm.name,
+                "hash_algorithm": _hash_name(s),
                 "status": s.certificate_status.name.lower(),
                 "this_update": iso(s.this_update_utc),
                 "next_update": iso(s.next_update_utc) if s.next_update_utc else None,

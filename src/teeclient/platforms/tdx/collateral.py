@@ -28,7 +28,13 @@ from urllib.parse import unquote_to_bytes
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from teeclient._x509 import common_name, load_certificate, load_certificates
+from teeclient._x509 import (
+    MALFORMED,
+    common_name,
+    crl_parsed,
+    load_certificate,
+    load_certificates,
+)
 from teeclient.collateral.items import (
     CollateralItem,
     CollateralRequest,
@@ -181,8 +187,8 @@ def _der_crl(value: object, source: str) -> x509.CertificateRevocationList:
     if not isinstance(value, str):
         raise _malformed("CRL is not a hex string", source)
     try:
-        return x509.load_der_x509_crl(bytes.fromhex(value))
-    except ValueError as exc:
+        return crl_parsed(x509.load_der_x509_crl(bytes.fromhex(value)))
+    except MALFORMED as exc:
         raise _malformed(f"invalid CRL: {exc}", source) from exc
 
 

@@ -33,6 +33,7 @@ from teeclient._x509 import (
     fingerprint,
     load_certificate,
     require_ca,
+    require_der_crl_signature,
     require_not_revoked,
     verify_issued_by,
 )
@@ -301,6 +302,7 @@ def _crl_authentic(entry: TdxCrl, issuer: x509.Certificate, role: str, trust: Tr
     )
     if trust.memo.contains(key):
         return digest
+    require_der_crl_signature(crl, role=role, platform=PLATFORM)
     try:
         valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
