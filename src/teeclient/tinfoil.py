@@ -466,7 +466,8 @@ def parse_tinfoil_document(data: bytes) -> TinfoilV2Document | TinfoilV3Document
     doc = _json(data, "document")
     if not isinstance(doc, dict):
         raise _fail("document must be a JSON object", "document")
-    fmt = doc.get("format")
+    given = doc.get("format")
+    fmt = given if isinstance(given, str) else None  # only a string names a format
     if fmt == V3_FORMAT:
         return _parse_v3(data, doc)
     if fmt in V2_FORMATS or fmt == V2_DUMMY:
@@ -476,7 +477,7 @@ def parse_tinfoil_document(data: bytes) -> TinfoilV2Document | TinfoilV3Document
         platform=_PLATFORM,
         field="format",
         expected=", ".join([V3_FORMAT, *V2_FORMATS]),
-        actual=repr(fmt)[:120],
+        actual=repr(given)[:120],
     )
 
 

@@ -72,3 +72,20 @@ def test_name_attribute_of_the_wrong_type_is_a_malformed_certificate() -> None:
     )
     xml = (REGRESSIONS / "nvidia_rim" / "keyinfo-cert-bitstring-name.xml").read_bytes()
     assert _code(lambda: rim.peek_rim(xml, source="regression")) == "nvidia.rim_malformed"
+
+
+def test_ocsp_time_out_of_range_is_malformed() -> None:
+    """A nextUpdate in year 0 raised ValueError when ``inspect`` (or verification) read it."""
+    data = (REGRESSIONS / "nvidia_ocsp" / "next-update-year-zero.der").read_bytes()
+    assert _code(lambda: ocsp.load_response(data, source="regression")) == "nvidia.ocsp_malformed"
+    assert _code(lambda: ocsp.describe_response(data, source="regression")) == (
+        "nvidia.ocsp_malformed"
+    )
+
+
+def test_tinfoil_format_that_is_not_a_string() -> None:
+    """``"format": {...}`` was looked up in a set of strings: TypeError (unhashable dict)."""
+    from teeclient.tinfoil import parse_tinfoil_document
+
+    data = (REGRESSIONS / "tinfoil_document" / "format-not-a-string.json").read_bytes()
+    assert _code(lambda: parse_tinfoil_document(data)) == "document.unsupported"

@@ -221,7 +221,12 @@ def load_response(data: bytes, *, source: str, request: bytes | None = None) -> 
             actual=parsed.response_status.name.lower(),
         )
     try:
-        list(parsed.responses)
+        parsed.produced_at_utc  # noqa: B018 - force decoding: an out-of-range time fails here
+        for single in parsed.responses:
+            single.this_update_utc  # noqa: B018
+            single.next_update_utc  # noqa: B018
+            if single.certificate_status is ocsp.OCSPCertStatus.REVOKED:
+                single.revocation_time_utc  # noqa: B018
         parsed.extensions  # noqa: B018 - force decoding; malformed extensions fail here
         parsed.responder_name  # noqa: B018
         for embedded in parsed.certificates:
