@@ -321,13 +321,21 @@ def _check_nonce(doc: abi.AttestationDocument, challenge: bytes | None) -> bool:
     return True
 
 
-def _load(data: bytes, role: str) -> x509.Certificate:
+def _load(data: bytes, role: str, digest: bytes, trust: TrustStore) -> x509.Certificate:
+    """The certificate parsed from ``data`` (SHA-256 ``digest``), names decoded; parsed once
+    per trust store (``trust.parsed`` holds what parsing these exact bytes returns)."""
+    key = b"nitro.cert|" + digest
+    cached = trust.parsed.get(key)
+    if isinstance(cached, x509.Certificate):
+        return cached
     try:
-        return names_parsed(x509.load_der_x509_certificate(data))
+        cert = names_parsed(x509.load_der_x509_certificate(data))
     except MALFORMED as exc:
         raise ParseError(
             f"not a DER X.509 certificate: {exc}", platform=PLATFORM, field=role
         ) from exc
+    trust.parsed.put(key, cert)
+    return cert
 
 
 def verify(
@@ -365,8 +373,11 @@ def verify(
     known = partition is not None
     if partition is None:
         partition = _pinned_partition(bundle_der[0], trust)
-    leaf = _load(leaf_der, "certificate")
-    bundle = [_load(der, f"cabundle[{i}]") for i, der in enumerate(bundle_der)]
+    leaf = _load(leaf_der, "certificate", digests[-1], trust)
+    bundle = [
+        _load(der, f"cabundle[{i}]", digest, trust)
+        for i, (der, digest) in enumerate(zip(bundle_der, digests, strict=False))
+    ]
     # 5: chain signatures, validity at `now`, constraints; 6: the COSE signature.
     _verify_chain(leaf, bundle, trust, now, memo_key=_memo_key(chain_key, partition), known=known)
     _verify_signature(cose, leaf)
