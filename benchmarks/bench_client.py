@@ -201,6 +201,7 @@ def _latency(results: list[Result], server: _Server, kem: KemId, label: str, n: 
             lambda: encrypted.post("/v1/chat", json=SMALL).content,
             n,
         )
+        results += _cpu_split(server, label, plain, encrypted)
     results += [
         r_plain,
         r_enc,
@@ -213,6 +214,53 @@ def _latency(results: list[Result], server: _Server, kem: KemId, label: str, n: 
             "difference of medians (target <= 0.3 ms)",
         ),
     ]
+
+
+def _server_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_split(
+    server: _Server, label: str, plain: httpx.Client, encrypted: httpx.Client, n: int = 500
+) -> list[Result]:
+    """CPU per request on each side (client: this process; gateway: the server process),
+    plaintext and encrypted: where the added latency is spent. Means over ``n`` requests."""
+    out: list[Result] = []
+    for kind, client in (("plaintext", plain), (f"chunked OHTTP {label}", encrypted)):
+        before_server = _server_cpu_s(server.proc.pid)
+        before = time.process_time()
+        for _ in range(n):
+            client.post("/v1/chat", json=SMALL).read()
+        client_us = (time.process_time() - before) / n * 1e6
+        after_server = _server_cpu_s(server.proc.pid)
+        out.append(
+            Result(
+                f"client CPU per request, {kind}",
+                client_us,
+                client_us,
+                client_us,
+                n,
+                "mean of process CPU time",
+            )
+        )
+        if before_server is not None and after_server is not None:
+            server_us = (after_server - before_server) / n * 1e6
+            out.append(
+                Result(
+                    f"server CPU per request, {kind}",
+                    server_us,
+                    server_us,
+                    server_us,
+                    n,
+                    "mean, /proc CPU time of the server process",
+                )
+            )
+    return out
 
 
 def _streaming(results: list[Result], server: _Server, n: int) -> None:

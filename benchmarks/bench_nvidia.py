@@ -177,14 +177,16 @@ def run() -> list[Result]:
     cli = str(Path(sys.executable).with_name("teeclient"))
     results.append(
         measure_process(
-            "cold `teeclient verify` NVIDIA e2e process",
+            "cold `teeclient verify --offline` NVIDIA e2e process (chain, 2 RIMs, 7 OCSP)",
             [
                 cli,
                 "verify",
                 str(E2E / "hopperAttestationReport.txt"),
+                "--offline",
                 "--collateral",
                 str(E2E / "hopperCertChain.txt"),
-                *[x for p in device_ocsp for x in ("-c", str(p))],
+                *[x for p in sorted(E2E.glob("*.xml")) for x in ("-c", str(p))],
+                *[x for p in (*device_ocsp, *rim_ocsp) for x in ("-c", str(p))],
                 "--at",
                 "2025-08-21T12:00:00Z",
                 "--nonce",
