@@ -61,6 +61,13 @@ def _receive(sender: ohttp.ChunkedRequestSender, wire: bytes) -> list[bytes]:
     return out
 
 
+def _receive_into(sender: ohttp.ChunkedRequestSender, wire: bytes, out: list[bytes]) -> None:
+    """``_receive``, keeping what was delivered before an error in ``out``."""
+    receiver = sender.response_receiver()
+    out.extend(receiver.feed(wire))
+    out.append(receiver.finish())
+
+
 def _assert_no_leak(exc: TeeclientError, *secrets: bytes) -> None:
     text = str(exc) + repr(exc.to_dict())
     for secret in (PROMPT, ANSWER, *secrets):
@@ -103,12 +110,23 @@ def test_plaintext_answer_to_a_whole_request(answer: bytes) -> None:
 def test_answer_sealed_under_another_suite(other: Suite) -> None:
     """The gateway (or an impostor) answers with another AEAD: authentication fails."""
     gateway = _gateway([AES128, other])
-    sender, _ = _chunked_exchange(gateway, AES128)
-    _, foreign = _chunked_exchange(gateway, other)
-    with pytest.raises(TransportError) as info:
-        _receive(sender, foreign)
-    # AES-256 and ChaCha20 use a 32-byte response nonce: the framing no longer lines up
-    assert info.value.code in {"transport.decrypt_failed", "transport.frame_too_large"}
+    # AES-256 and ChaCha20 use a 32-byte response nonce: the framing no longer lines up, and
+    # where the next "chunk" ends depends on the (random) nonce bytes: a chunk that fails to
+    # open, one too large, or one the stream ends inside. Every exchange must fail closed,
+    # before any plaintext is delivered.
+    for _ in range(16):
+        sender, _ = _chunked_exchange(gateway, AES128)
+        _, foreign = _chunked_exchange(gateway, other)
+        delivered: list[bytes] = []
+        with pytest.raises(TransportError) as info:
+            _receive_into(sender, foreign, delivered)
+        assert delivered == []
+        assert info.value.code in {
+            "transport.decrypt_failed",
+            "transport.frame_too_large",
+            "transport.stream_truncated",
+        }
+        _assert_no_leak(info.value)
 
 
 def test_answer_from_a_gateway_with_another_key() -> None:
