@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from teeclient.policy.result import Check, CheckStatus, CheckValue
 
-__all__ = ["Recorder", "all_checks", "known_check_ids"]
+__all__ = ["Recorder", "all_checks", "allow_list", "expected_of", "in_list", "known_check_ids"]
 
 # policy section -> module defining CHECKS (id -> one-line description) and its check function
 _SECTIONS = {
@@ -95,3 +96,37 @@ class Recorder:
     def skip(self, check_id: str, message: str, *, actual: CheckValue = None) -> None:
         """Record a check that was not evaluated, and why."""
         self._add(check_id, CheckStatus.SKIP, None, actual, message)
+
+
+def in_list(value: str, allowed: tuple[str, ...]) -> bool:
+    """``value`` is one of ``allowed``: every element compared in constant time (the list
+    itself is policy, not secret)."""
+    found = False
+    for candidate in allowed:
+        found |= hmac.compare_digest(value.encode(), candidate.encode())
+    return found
+
+
+def expected_of(allowed: tuple[str, ...]) -> str | tuple[str, ...]:
+    """An allow-list as a check's ``expected`` value: the one value, or all of them."""
+    return allowed[0] if len(allowed) == 1 else allowed
+
+
+def allow_list(
+    rec: Recorder, check_id: str, label: str, actual: str, allowed: tuple[str, ...] | None
+) -> None:
+    """Record ``check_id``: skipped when the policy does not constrain ``label`` (``allowed``
+    None), passed when ``actual`` is listed, failed otherwise (an empty list accepts nothing)."""
+    if allowed is None:
+        rec.skip(check_id, f"{label} is not constrained by the policy", actual=actual)
+        return
+    rec.verdict(
+        check_id,
+        in_list(actual, allowed),
+        expected=expected_of(allowed),
+        actual=actual,
+        passed=f"{label} matches the policy",
+        failed=f"{label} is not in the policy's allow-list"
+        if allowed
+        else f"{label}: the policy's allow-list is empty, nothing is accepted",
+    )

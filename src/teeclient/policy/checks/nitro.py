@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from datetime import UTC, datetime
@@ -10,7 +9,7 @@ from types import MappingProxyType
 
 from teeclient._time import iso
 from teeclient.platforms.nitro.claims import NitroClaims
-from teeclient.policy.checks import Recorder
+from teeclient.policy.checks import Recorder, allow_list, expected_of, in_list
 from teeclient.policy.model import Policy
 from teeclient.policy.sections.nitro import PCR_INDEXES, NitroRule
 
@@ -40,18 +39,6 @@ CHECKS = MappingProxyType(
         "specs/nitro.md §3 rule 7)",
     }
 )
-
-
-def _in_list(value: str, allowed: tuple[str, ...]) -> bool:
-    # Constant time per element; the list itself is policy, not secret.
-    found = False
-    for candidate in allowed:
-        found |= hmac.compare_digest(value.encode(), candidate.encode())
-    return found
-
-
-def _expect(allowed: tuple[str, ...]) -> str | tuple[str, ...]:
-    return allowed[0] if len(allowed) == 1 else allowed
 
 
 def _iso_ms(value: datetime) -> str:
@@ -129,22 +116,13 @@ def _pcrs(rec: Recorder, claims: NitroClaims, rule: NitroRule) -> None:
             rec.verdict(
                 check_id,
                 False,
-                expected=_expect(allowed),
+                expected=expected_of(allowed),
                 actual="absent",
                 passed="",
                 failed=f"the document carries no PCR{index}",
             )
             continue
-        rec.verdict(
-            check_id,
-            _in_list(actual, allowed),
-            expected=_expect(allowed),
-            actual=actual,
-            passed=f"PCR{index} matches the policy",
-            failed=f"PCR{index} is not in the policy's allow-list"
-            if allowed
-            else f"PCR{index}: the policy's allow-list is empty, nothing is accepted",
-        )
+        allow_list(rec, check_id, f"PCR{index}", actual, allowed)
 
 
 def _blob(
@@ -156,8 +134,8 @@ def _blob(
         return
     rec.verdict(
         check_id,
-        actual is not None and _in_list(actual, allowed),
-        expected=_expect(allowed),
+        actual is not None and in_list(actual, allowed),
+        expected=expected_of(allowed),
         actual=shown,
         passed=f"{label} matches the policy",
         failed=(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from types import MappingProxyType
 
 from teeclient._time import iso
 from teeclient.platforms.sev_snp.abi import TcbVersion
 from teeclient.platforms.sev_snp.claims import SnpClaims
-from teeclient.policy.checks import Recorder
+from teeclient.policy.checks import Recorder, allow_list, expected_of, in_list
 from teeclient.policy.model import Policy, RevocationMode
 from teeclient.policy.sections.sev_snp import (
     GUEST_POLICY_ALLOWABLE,
@@ -108,36 +107,9 @@ CHECKS = MappingProxyType(
 )
 
 
-def _in_list(value: str, allowed: tuple[str, ...]) -> bool:
-    # Constant time per element; the list itself is policy, not secret.
-    found = False
-    for candidate in allowed:
-        found |= hmac.compare_digest(value.encode(), candidate.encode())
-    return found
-
-
-def _expect(allowed: tuple[str, ...]) -> str | tuple[str, ...]:
-    return allowed[0] if len(allowed) == 1 else allowed
-
-
 def _exact_fields(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
     for attr, label in _EXACT_FIELDS:
-        allowed: tuple[str, ...] | None = getattr(rule, attr)
-        check_id = f"sev_snp.{attr}"
-        actual: str = getattr(claims, attr)
-        if allowed is None:
-            rec.skip(check_id, f"{label} is not constrained by the policy", actual=actual)
-            continue
-        rec.verdict(
-            check_id,
-            _in_list(actual, allowed),
-            expected=_expect(allowed),
-            actual=actual,
-            passed=f"{label} matches the policy",
-            failed=f"{label} is not in the policy's allow-list"
-            if allowed
-            else f"{label}: the policy's allow-list is empty, nothing is accepted",
-        )
+        allow_list(rec, f"sev_snp.{attr}", label, getattr(claims, attr), getattr(rule, attr))
 
 
 def _identity(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
@@ -169,8 +141,8 @@ def _identity(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
     else:
         rec.verdict(
             "sev_snp.chip_id",
-            _in_list(claims.chip_id, rule.chip_ids),
-            expected=_expect(rule.chip_ids),
+            in_list(claims.chip_id, rule.chip_ids),
+            expected=expected_of(rule.chip_ids),
             actual=claims.chip_id,
             passed="CHIP_ID is in the allow-list",
             failed="CHIP_ID is not in the allow-list",
@@ -398,7 +370,7 @@ def _provisional(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
 
 
 def _keys(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
-    author_trusted = bool(rule.trusted_author_key_hashes) and _in_list(
+    author_trusted = bool(rule.trusted_author_key_hashes) and in_list(
         claims.author_key_digest, rule.trusted_author_key_hashes or ()
     )
     author_en = claims.signer_info.author_key_en
@@ -417,7 +389,7 @@ def _keys(rec: Recorder, claims: SnpClaims, rule: SnpRule) -> None:
             "sev_snp.author_key", "author key is not required", actual=claims.author_key_digest
         )
     if rule.require_id_block or rule.require_author_key or rule.trusted_id_key_hashes is not None:
-        id_trusted = bool(rule.trusted_id_key_hashes) and _in_list(
+        id_trusted = bool(rule.trusted_id_key_hashes) and in_list(
             claims.id_key_digest, rule.trusted_id_key_hashes or ()
         )
         rec.verdict(

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from teeclient._time import iso
 from teeclient.platforms.tdx.claims import CollateralInfo, RevocationInfo, TdxClaims
 from teeclient.platforms.tdx.status import TcbStatus
-from teeclient.policy.checks import Recorder
+from teeclient.policy.checks import Recorder, allow_list, expected_of
 from teeclient.policy.model import Policy, RevocationMode, RevocationSetting
 from teeclient.policy.sections.tdx import OPTIONAL_TD_ATTRIBUTES, TdxRule
 
@@ -78,35 +78,6 @@ CHECKS = MappingProxyType(
         "tdx.ppid": "PPID is in `ppid`",
     }
 )
-
-
-def _in_list(value: str, allowed: tuple[str, ...]) -> bool:
-    found = False
-    for candidate in allowed:
-        found |= hmac.compare_digest(value.encode(), candidate.encode())
-    return found
-
-
-def _expect(allowed: tuple[str, ...]) -> str | tuple[str, ...]:
-    return allowed[0] if len(allowed) == 1 else allowed
-
-
-def _allow_list(
-    rec: Recorder, check_id: str, label: str, actual: str, allowed: tuple[str, ...] | None
-) -> None:
-    if allowed is None:
-        rec.skip(check_id, f"{label} is not constrained by the policy", actual=actual)
-        return
-    rec.verdict(
-        check_id,
-        _in_list(actual, allowed),
-        expected=_expect(allowed),
-        actual=actual,
-        passed=f"{label} matches the policy",
-        failed=f"{label} is not in the policy's allow-list"
-        if allowed
-        else f"{label}: the policy's allow-list is empty, nothing is accepted",
-    )
 
 
 def _tcb_status(rec: Recorder, claims: TdxClaims, rule: TdxRule, now: datetime) -> None:
@@ -317,7 +288,7 @@ def _revocation(
 
 def _measurements(rec: Recorder, claims: TdxClaims, rule: TdxRule) -> None:
     for attr, label in _MEASUREMENTS:
-        _allow_list(rec, f"tdx.{attr}", label, getattr(claims, attr), getattr(rule, attr))
+        allow_list(rec, f"tdx.{attr}", label, getattr(claims, attr), getattr(rule, attr))
     actual = claims.mr_service_td
     allowed = rule.mr_service_td
     if allowed is None:
@@ -326,13 +297,13 @@ def _measurements(rec: Recorder, claims: TdxClaims, rule: TdxRule) -> None:
         rec.verdict(
             "tdx.mr_service_td",
             allowed == (_ZERO48,),
-            expected=_expect(allowed),
+            expected=expected_of(allowed),
             actual="absent (TD Report 1.0)",
             passed="TD Report 1.0 binds no service TD",
             failed="the policy requires a service TD but TD Report 1.0 has none",
         )
     else:
-        _allow_list(rec, "tdx.mr_service_td", "MRSERVICETD", actual, allowed)
+        allow_list(rec, "tdx.mr_service_td", "MRSERVICETD", actual, allowed)
 
 
 def _td_attributes(rec: Recorder, claims: TdxClaims, rule: TdxRule) -> None:
@@ -450,8 +421,8 @@ def _minimums(rec: Recorder, claims: TdxClaims, rule: TdxRule) -> None:
             passed=f"{label} meets the minimum",
             failed=f"{label} is below the minimum",
         )
-    _allow_list(rec, "tdx.fmspc", "FMSPC", claims.pck.fmspc, rule.fmspc)
-    _allow_list(rec, "tdx.ppid", "PPID", claims.pck.ppid, rule.ppid)
+    allow_list(rec, "tdx.fmspc", "FMSPC", claims.pck.fmspc, rule.fmspc)
+    allow_list(rec, "tdx.ppid", "PPID", claims.pck.ppid, rule.ppid)
 
 
 def check_alternative(
