@@ -284,6 +284,53 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _Body:
+    """One response body as it arrives: bounded in size and by the overall deadline, then
+    decoded (the same for the sync and the async fetcher)."""
+
+    __slots__ = ("_chunks", "_flow", "_limit", "_size")
+
+    def __init__(self, limit: int, flow: _RetryFlow) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._limit = limit
+        self._flow = flow
+
+    def add(self, chunk: bytes) -> None:
+        """Take one raw chunk.
+
+        Raises:
+            _BodyTooLarge: the body exceeds the limit.
+            httpx.ReadTimeout: the overall deadline has passed.
+        """
+        import httpx
+
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise _BodyTooLarge
+        if self._flow.remaining() <= 0:
+            raise httpx.ReadTimeout("overall deadline reached while reading body")
+        self._chunks.append(chunk)
+
+    def decoded(self, response: httpx.Response, request: CollateralRequest) -> bytes:
+        """The whole body with its content encoding undone (bounded too)."""
+        return _decode_body(
+            b"".join(self._chunks),
+            response.headers.get("content-encoding"),
+            self._limit,
+            request,
+        )
+
+
+def _too_large(request: CollateralRequest, limit: int) -> CollateralFetchError:
+    return CollateralFetchError(
+        f"{request.purpose}: response body too large",
+        field=request.purpose,
+        expected=f"<= {limit} bytes",
+        actual="larger",
+    )
+
+
 # --- the overall deadline at the socket level -----------------------------------------------
 
 #: Seconds left before the current fetch's deadline (set around each attempt).
@@ -574,29 +621,12 @@ class HttpFetcher:
                 headers = _keep_headers(response.headers)
                 if response.status_code != 200:
                     return _Outcome(response.status_code, headers, None, None)
-                chunks: list[bytes] = []
-                size = 0
+                body = _Body(self.settings.max_body_bytes, flow)
                 for chunk in response.iter_raw():
-                    size += len(chunk)
-                    if size > self.settings.max_body_bytes:
-                        raise _BodyTooLarge
-                    if flow.remaining() <= 0:
-                        raise httpx.ReadTimeout("overall deadline reached while reading body")
-                    chunks.append(chunk)
-                body = _decode_body(
-                    b"".join(chunks),
-                    response.headers.get("content-encoding"),
-                    self.settings.max_body_bytes,
-                    request,
-                )
-                return _Outcome(200, headers, body, None)
+                    body.add(chunk)
+                return _Outcome(200, headers, body.decoded(response, request), None)
         except _BodyTooLarge:
-            raise CollateralFetchError(
-                f"{request.purpose}: response body too large",
-                field=request.purpose,
-                expected=f"<= {self.settings.max_body_bytes} bytes",
-                actual="larger",
-            ) from None
+            raise _too_large(request, self.settings.max_body_bytes) from None
         except httpx.HTTPError as exc:
             return _Outcome(None, {}, None, exc)
 
@@ -666,29 +696,12 @@ class AsyncHttpFetcher:
                     headers = _keep_headers(response.headers)
                     if response.status_code != 200:
                         return _Outcome(response.status_code, headers, None, None)
-                    chunks: list[bytes] = []
-                    size = 0
+                    body = _Body(self.settings.max_body_bytes, flow)
                     async for chunk in response.aiter_raw():
-                        size += len(chunk)
-                        if size > self.settings.max_body_bytes:
-                            raise _BodyTooLarge
-                        if flow.remaining() <= 0:
-                            raise httpx.ReadTimeout("overall deadline reached while reading body")
-                        chunks.append(chunk)
-                    body = _decode_body(
-                        b"".join(chunks),
-                        response.headers.get("content-encoding"),
-                        self.settings.max_body_bytes,
-                        request,
-                    )
-                    return _Outcome(200, headers, body, None)
+                        body.add(chunk)
+                    return _Outcome(200, headers, body.decoded(response, request), None)
         except _BodyTooLarge:
-            raise CollateralFetchError(
-                f"{request.purpose}: response body too large",
-                field=request.purpose,
-                expected=f"<= {self.settings.max_body_bytes} bytes",
-                actual="larger",
-            ) from None
+            raise _too_large(request, self.settings.max_body_bytes) from None
         except httpx.HTTPError as exc:
             return _Outcome(None, {}, None, exc)
 
