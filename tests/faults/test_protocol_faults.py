@@ -55,9 +55,8 @@ def _chunked_exchange(
 
 
 def _receive(sender: ohttp.ChunkedRequestSender, wire: bytes) -> list[bytes]:
-    receiver = sender.response_receiver()
-    out = receiver.feed(wire)
-    out.append(receiver.finish())
+    out: list[bytes] = []
+    _receive_into(sender, wire, out)
     return out
 
 
